@@ -1,0 +1,26 @@
+/* husk — errors travel as values: a failing call returns a negative int and
+ * fills a husk_error_t that names the thing at fault.  Only the CLI prints. */
+#ifndef HUSK_ERROR_H
+#define HUSK_ERROR_H
+
+#include <stdarg.h>
+
+typedef struct husk_error {
+  int errnum; /* errno of the failure, 0 when none applies */
+  char *msg;  /* heap-allocated, human readable, names the field or path */
+} husk_error_t;
+
+/* Set *err (if err is non-NULL and not already set) and return -1.
+ * errnum is appended as ": strerror(errnum)" when non-zero. */
+int husk_error_set(husk_error_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int husk_error_setv(husk_error_t *err, int errnum, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Prefix an existing message: "<prefix>: <old message>". Returns -1. */
+int husk_error_prefix(husk_error_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void husk_error_clear(husk_error_t *err);
+
+#endif

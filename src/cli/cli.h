@@ -1,0 +1,119 @@
+/* husk — the command line: global flags, the command table, a table-driven
+ * flag parser shared by all commands, and error reporting.
+ *
+ * Adding a command: write src/cli/cmd_<name>.c with
+ *   const struct husk_option cmd_<name>_options[] = {..., {NULL}};
+ *   int cmd_<name>(struct husk_cli *cli, int argc, char **argv);
+ * declare both below, and point the command's entry in main.c at them. */
+#ifndef HUSK_CLI_H
+#define HUSK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "husk/error.h"
+
+enum husk_log_format { HUSK_LOG_TEXT, HUSK_LOG_JSON };
+
+/* One flag a command (or the global level) accepts.  The table ends with an
+ * entry whose name is NULL.  `--help`/`-h` is accepted everywhere without
+ * being listed. */
+struct husk_option {
+  const char *name; /* long name without dashes: "format" */
+  char short_name;  /* one-letter alias ('f'), or 0 */
+  bool takes_value; /* false: a boolean switch */
+  const char *help; /* text for the OPTIONS section, with its default */
+};
+
+/* What the parser found for one option, at the same index as its table
+ * entry.  A flag given twice keeps every value, in order (for flags such as
+ * exec's --env); `value` is the last one. */
+struct husk_flag {
+  bool set;
+  const char *value; /* NULL for switches given without "=value" */
+  const char **values;
+  size_t count;
+};
+
+struct husk_command;
+
+/* Global state of one invocation: the global flags and the command run. */
+struct husk_cli {
+  const char *program; /* "husk" */
+  char *root;          /* --root: state directory of all containers */
+  const char *log_path;
+  enum husk_log_format log_format;
+  bool debug;
+  bool systemd_cgroup;
+  const char *criu;
+  const char *rootless; /* "true", "false" or "auto" */
+  const struct husk_command *command;
+};
+
+typedef int (*husk_command_fn)(struct husk_cli *cli, int argc, char **argv);
+
+struct husk_command {
+  const char *name;
+  husk_command_fn handler;
+  const char *usage;       /* after "husk <name> " on the USAGE line */
+  const char *summary;     /* one line, shown in `husk --help` */
+  const char *description; /* extra paragraphs for `husk <name> --help`, or NULL */
+  const struct husk_option *options;
+  int nargs; /* exact number of positional arguments, or -1 for any */
+};
+
+/* --- options.c: flag parsing and help ----------------------------------- */
+
+enum husk_parse_result {
+  HUSK_PARSE_OK = 0,
+  HUSK_PARSE_HELP = 1,   /* --help/-h was given: help is printed, exit 0 */
+  HUSK_PARSE_ERROR = -1, /* bad flag: err says why */
+};
+
+/* Parse Go-flag style options (what urfave/cli gives runc): `-x`, `--x`,
+ * `--name value`, `--name=value`, `--switch=false`.  Parsing stops at the
+ * first argument that is not a flag, or after `--`.  flags must have one
+ * element per option (zeroed by the parser); *first_arg is the index of the
+ * first positional argument. */
+enum husk_parse_result husk_options_parse(const struct husk_option *options, int argc, char **argv,
+                                          struct husk_flag *flags, int *first_arg,
+                                          husk_error_t *err);
+void husk_flags_free(const struct husk_option *options, struct husk_flag *flags);
+
+/* Parse a command's own flags and check its argument count.  On --help it
+ * prints the command's help; on a usage error it prints runc's "Incorrect
+ * Usage" text and reports the error.  Returns HUSK_PARSE_*; with
+ * HUSK_PARSE_OK, *first_arg indexes the positional arguments. */
+enum husk_parse_result husk_cli_parse(struct husk_cli *cli, int argc, char **argv,
+                                      struct husk_flag *flags, int *first_arg);
+
+void husk_print_command_help(const struct husk_cli *cli, const struct husk_command *cmd);
+void husk_print_options(const struct husk_option *options);
+
+/* --- log.c: reporting errors -------------------------------------------- */
+
+/* Report an error: "husk: <msg>" on stderr, and with --log also a line in
+ * the log file in the --log-format (logrus-compatible, as runc writes). */
+void husk_cli_error(const struct husk_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Report err (and clear it).  Returns 1, the exit status of a failed command. */
+int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err);
+
+/* --- main.c ------------------------------------------------------------- */
+
+const struct husk_command *husk_find_command(const char *name);
+
+/* --- the commands ------------------------------------------------------- */
+
+extern const struct husk_option cmd_spec_options[];
+extern const struct husk_option cmd_list_options[];
+extern const struct husk_option cmd_no_options[];
+
+int cmd_spec(struct husk_cli *cli, int argc, char **argv);
+int cmd_features(struct husk_cli *cli, int argc, char **argv);
+int cmd_state(struct husk_cli *cli, int argc, char **argv);
+int cmd_list(struct husk_cli *cli, int argc, char **argv);
+/* For commands not built yet: honours --help, otherwise says so and fails. */
+int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);
+
+#endif

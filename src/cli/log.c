@@ -1,0 +1,142 @@
+/* husk — error reporting for the CLI.
+ *
+ * An error always goes to stderr as "husk: <msg>".  With --log FILE it is
+ * also appended to FILE the way runc's logrus writes it, because engines
+ * (containerd, podman's conmon) read runc's errors back from that file:
+ *   text: time="2024-01-02T03:04:05Z" level=error msg="container does not exist"
+ *   json: {"level":"error","msg":"container does not exist","time":"2024-01-02T03:04:05Z"} */
+#include "config.h"
+
+#include "cli.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <yajl/yajl_gen.h>
+
+#include "util.h"
+
+/* logrus's time format, RFC 3339 to the second in local time. */
+static void format_log_time(char *buf, size_t size) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  long offset = tm.tm_gmtoff;
+  if (offset == 0) {
+    snprintf(buf + n, size - n, "Z");
+    return;
+  }
+  char sign = offset < 0 ? '-' : '+';
+  if (offset < 0)
+    offset = -offset;
+  snprintf(buf + n, size - n, "%c%02ld:%02ld", sign, offset / 3600, offset / 60 % 60);
+}
+
+/* logrus quotes a value unless it is made only of these characters. */
+static bool needs_quoting(const char *s) {
+  if (*s == '\0')
+    return true;
+  for (; *s; s++) {
+    char c = *s;
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 strchr("-._/@^+", c) != NULL;
+    if (!plain)
+      return true;
+  }
+  return false;
+}
+
+/* Go's %q for the characters an error message can hold. */
+static void write_quoted(FILE *out, const char *s) {
+  fputc('"', out);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"':
+      fputs("\\\"", out);
+      break;
+    case '\\':
+      fputs("\\\\", out);
+      break;
+    case '\n':
+      fputs("\\n", out);
+      break;
+    case '\t':
+      fputs("\\t", out);
+      break;
+    case '\r':
+      fputs("\\r", out);
+      break;
+    default:
+      if (*p < 0x20 || *p == 0x7f)
+        fprintf(out, "\\x%02x", *p);
+      else
+        fputc(*p, out);
+    }
+  }
+  fputc('"', out);
+}
+
+static void write_json_line(FILE *out, const char *level, const char *msg, const char *when) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (g == NULL)
+    return;
+  const char *const fields[][2] = {{"level", level}, {"msg", msg}, {"time", when}};
+  yajl_gen_map_open(g);
+  for (size_t i = 0; i < 3; i++) {
+    yajl_gen_string(g, (const unsigned char *)fields[i][0], strlen(fields[i][0]));
+    yajl_gen_string(g, (const unsigned char *)fields[i][1], strlen(fields[i][1]));
+  }
+  yajl_gen_map_close(g);
+  const unsigned char *buf = NULL;
+  size_t len = 0;
+  yajl_gen_get_buf(g, &buf, &len);
+  fwrite(buf, 1, len, out);
+  fputc('\n', out);
+  yajl_gen_free(g);
+}
+
+static void log_to_file(const struct husk_cli *cli, const char *level, const char *msg) {
+  if (cli == NULL || cli->log_path == NULL)
+    return;
+  int fd = open(cli->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return; /* the message still reached stderr */
+  FILE *out = fdopen(fd, "a");
+  if (out == NULL) {
+    close(fd);
+    return;
+  }
+  char when[64];
+  format_log_time(when, sizeof(when));
+  if (cli->log_format == HUSK_LOG_JSON) {
+    write_json_line(out, level, msg, when);
+  } else {
+    fprintf(out, "time=\"%s\" level=%s msg=", when, level);
+    if (needs_quoting(msg))
+      write_quoted(out, msg);
+    else
+      fputs(msg, out);
+    fputc('\n', out);
+  }
+  fclose(out);
+}
+
+void husk_cli_error(const struct husk_cli *cli, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  _cleanup_free_ char *msg = NULL;
+  if (vasprintf(&msg, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+  fprintf(stderr, "%s: %s\n", cli && cli->program ? cli->program : "husk", msg);
+  log_to_file(cli, "error", msg);
+}
+
+int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err) {
+  husk_cli_error(cli, "%s", err && err->msg ? err->msg : "unknown error");
+  husk_error_clear(err);
+  return 1;
+}

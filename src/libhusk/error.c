@@ -1,0 +1,57 @@
+/* husk — error values (see include/husk/error.h). */
+#include "husk/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int husk_error_setv(husk_error_t *err, int errnum, const char *fmt, va_list ap) {
+  if (err == NULL || err->msg != NULL)
+    return -1; /* keep the first, most specific message */
+  char *msg = NULL;
+  if (vasprintf(&msg, fmt, ap) < 0)
+    abort();
+  if (errnum != 0) {
+    char *full = husk_xasprintf("%s: %s", msg, strerror(errnum));
+    free(msg);
+    msg = full;
+  }
+  err->errnum = errnum;
+  err->msg = msg;
+  return -1;
+}
+
+int husk_error_set(husk_error_t *err, int errnum, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  husk_error_setv(err, errnum, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int husk_error_prefix(husk_error_t *err, const char *fmt, ...) {
+  if (err == NULL || err->msg == NULL)
+    return -1;
+  char *prefix = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&prefix, fmt, ap) < 0)
+    abort();
+  va_end(ap);
+  char *full = husk_xasprintf("%s: %s", prefix, err->msg);
+  free(prefix);
+  free(err->msg);
+  err->msg = full;
+  return -1;
+}
+
+void husk_error_clear(husk_error_t *err) {
+  if (err == NULL)
+    return;
+  free(err->msg);
+  err->msg = NULL;
+  err->errnum = 0;
+}

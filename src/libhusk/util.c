@@ -1,0 +1,131 @@
+/* husk — allocation, file and directory helpers (see util.h). */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void *check_alloc(void *p) {
+  if (p == NULL) {
+    fputs("husk: out of memory\n", stderr);
+    abort();
+  }
+  return p;
+}
+
+void *husk_xmalloc(size_t size) { return check_alloc(malloc(size ? size : 1)); }
+void *husk_xcalloc(size_t nmemb, size_t size) {
+  return check_alloc(calloc(nmemb ? nmemb : 1, size ? size : 1));
+}
+void *husk_xrealloc(void *ptr, size_t size) { return check_alloc(realloc(ptr, size ? size : 1)); }
+char *husk_xstrdup(const char *s) { return check_alloc(strdup(s)); }
+
+char *husk_xasprintf(const char *fmt, ...) {
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    check_alloc(NULL);
+  return s;
+}
+
+int husk_write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int husk_read_fd(int fd, const char *name, size_t max_size, char **out, size_t *len,
+                 husk_error_t *err) {
+  size_t cap = 4096, used = 0;
+  _cleanup_free_ char *buf = husk_xmalloc(cap);
+  for (;;) {
+    if (used + 1 >= cap) {
+      if (cap > max_size)
+        return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", name, max_size);
+      cap *= 2;
+      buf = husk_xrealloc(buf, cap);
+    }
+    ssize_t n = read(fd, buf + used, cap - used - 1);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return husk_error_set(err, errno, "read %s", name);
+    }
+    if (n == 0)
+      break;
+    used += (size_t)n;
+  }
+  if (used > max_size)
+    return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", name, max_size);
+  buf[used] = '\0';
+  *out = husk_steal_ptr(buf);
+  if (len)
+    *len = used;
+  return 0;
+}
+
+int husk_read_file(const char *path, size_t max_size, char **out, size_t *len, husk_error_t *err) {
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_set(err, errno, "open %s", path);
+  return husk_read_fd(fd, path, max_size, out, len, err);
+}
+
+int husk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                           husk_error_t *err) {
+  _cleanup_free_ char *tmp = husk_xasprintf("%s.tmp.%d", path, (int)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return husk_error_set(err, errno, "create %s", tmp);
+  if (husk_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    int saved = errno;
+    close(fd);
+    unlink(tmp);
+    return husk_error_set(err, saved, "write %s", tmp);
+  }
+  if (close(fd) < 0) {
+    int saved = errno;
+    unlink(tmp);
+    return husk_error_set(err, saved, "write %s", tmp);
+  }
+  if (rename(tmp, path) < 0) {
+    int saved = errno;
+    unlink(tmp);
+    return husk_error_set(err, saved, "rename %s to %s", tmp, path);
+  }
+  return 0;
+}
+
+int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err) {
+  if (strlen(path) >= PATH_MAX)
+    return husk_error_set(err, ENAMETOOLONG, "mkdir %s", path);
+  char buf[PATH_MAX];
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return husk_error_set(err, errno, "mkdir %s", buf);
+      *p = saved;
+      if (saved == '\0')
+        break;
+    }
+  }
+  return 0;
+}

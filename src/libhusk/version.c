@@ -1,0 +1,40 @@
+/* husk — version facts (see include/husk/version.h). */
+#include "config.h"
+
+#include "husk/version.h"
+
+#include <libmount.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <yajl/yajl_version.h>
+
+#include "husk/spec.h"
+
+const char *husk_version(void) { return PACKAGE_VERSION; }
+const char *husk_commit(void) { return HUSK_COMMIT; }
+const char *husk_spec_version(void) { return HUSK_OCI_VERSION; }
+
+const char *husk_libseccomp_version(void) {
+  static char buf[32];
+  const struct scmp_version *v = seccomp_version();
+  if (v == NULL)
+    return HUSK_LIBSECCOMP_VERSION;
+  snprintf(buf, sizeof(buf), "%u.%u.%u", v->major, v->minor, v->micro);
+  return buf;
+}
+
+const char *husk_libcap_version(void) { return HUSK_LIBCAP_VERSION; }
+
+const char *husk_yajl_version(void) {
+  static char buf[32];
+  int v = yajl_version();
+  snprintf(buf, sizeof(buf), "%d.%d.%d", v / 10000, v / 100 % 100, v % 100);
+  return buf;
+}
+
+const char *husk_libmount_version(void) {
+  const char *v = NULL;
+  if (mnt_get_library_version(&v) < 0 || v == NULL)
+    return HUSK_LIBMOUNT_VERSION;
+  return v;
+}
