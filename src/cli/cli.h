@@ -113,6 +113,30 @@ int cmd_spec(struct husk_cli *cli, int argc, char **argv);
 int cmd_features(struct husk_cli *cli, int argc, char **argv);
 int cmd_state(struct husk_cli *cli, int argc, char **argv);
 int cmd_list(struct husk_cli *cli, int argc, char **argv);
+/* create/run: the flags they share, in this order at the start of both tables. */
+enum {
+  CREATE_OPT_BUNDLE,
+  CREATE_OPT_CONSOLE_SOCKET,
+  CREATE_OPT_PID_FILE,
+  CREATE_OPT_NO_PIVOT,
+  CREATE_OPT_NO_NEW_KEYRING,
+  CREATE_OPT_PRESERVE_FDS,
+  CREATE_OPT_COUNT,
+};
+struct husk_create_opts;
+extern const struct husk_option cmd_create_options[];
+extern const struct husk_option cmd_run_options[];
+extern const struct husk_option cmd_kill_options[];
+extern const struct husk_option cmd_delete_options[];
+/* Fill create options from parsed create/run flags (and $LISTEN_FDS). */
+int husk_cli_create_opts(const struct husk_cli *cli, const struct husk_flag *flags, const char *id,
+                         struct husk_create_opts *opts, husk_error_t *err);
+int cmd_create(struct husk_cli *cli, int argc, char **argv);
+int cmd_start(struct husk_cli *cli, int argc, char **argv);
+int cmd_run(struct husk_cli *cli, int argc, char **argv);
+int cmd_kill(struct husk_cli *cli, int argc, char **argv);
+int cmd_delete(struct husk_cli *cli, int argc, char **argv);
+
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);
 

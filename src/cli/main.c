@@ -24,13 +24,13 @@
 static const struct husk_command commands[] = {
     {"checkpoint", cmd_unimplemented, ID_ARGS_USAGE(" to checkpoint."),
      "checkpoint a running container", NULL, cmd_no_options, -1},
-    {"create", cmd_unimplemented,
+    {"create", cmd_create,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
-     "create a container", NULL, cmd_no_options, 1},
-    {"delete", cmd_unimplemented, ID_ARGS_USAGE("."),
+     "create a container", NULL, cmd_create_options, 1},
+    {"delete", cmd_delete, ID_ARGS_USAGE("."),
      "delete any resources held by the container often used with detached container", NULL,
-     cmd_no_options, 1},
+     cmd_delete_options, 1},
     {"events", cmd_unimplemented, ID_ARGS_USAGE("."),
      "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
      NULL, cmd_no_options, -1},
@@ -38,9 +38,9 @@ static const struct husk_command commands[] = {
      "<container-id> <command> [command options]  || -p process.json "
      "<container-id>",
      "execute new process inside the container", NULL, cmd_no_options, -1},
-    {"kill", cmd_unimplemented, "<container-id> [signal]",
+    {"kill", cmd_kill, "<container-id> [signal]",
      "kill sends the specified signal (default: SIGTERM) to the container's init process", NULL,
-     cmd_no_options, -1},
+     cmd_kill_options, -1},
     {"list", cmd_list,
      "\n\nWhere the given root is specified via the global option \"--root\"\n(default: "
      "\"/run/husk\").",
@@ -53,10 +53,10 @@ static const struct husk_command commands[] = {
      "restore a container from a previous checkpoint", NULL, cmd_no_options, -1},
     {"resume", cmd_unimplemented, ID_ARGS_USAGE(" to be\nresumed."),
      "resumes all processes that have been previously paused", NULL, cmd_no_options, -1},
-    {"run", cmd_unimplemented,
+    {"run", cmd_run,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
-     "create and run a container", NULL, cmd_no_options, 1},
+     "create and run a container", NULL, cmd_run_options, 1},
     {"spec", cmd_spec, NULL, "create a new specification file",
      "The spec command creates the new specification file named \"config.json\" for\nthe "
      "bundle, identical to `runc spec` apart from \"ociVersion\".\n\nThe spec generated is just a "
@@ -64,7 +64,7 @@ static const struct husk_command commands[] = {
      "suit the container.\n\nPass --rootless to generate a spec for a container started by a "
      "user without\nroot privileges (a user namespace mapping the caller to root).",
      cmd_spec_options, 0},
-    {"start", cmd_unimplemented, ID_ARGS_USAGE(" that you\nare starting."),
+    {"start", cmd_start, ID_ARGS_USAGE(" that you\nare starting."),
      "executes the user defined process in a created container", NULL, cmd_no_options, 1},
     {"state", cmd_state, ID_ARGS_USAGE("."), "output the state of a container",
      "The state command outputs current state information for the\ninstance of a container.",

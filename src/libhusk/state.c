@@ -160,8 +160,12 @@ int husk_state_lock(const char *root, const char *id, bool exclusive, int *lock_
 }
 
 void husk_state_unlock(int lock_fd) {
-  if (lock_fd >= 0)
-    close(lock_fd); /* closing the last reference releases the flock */
+  if (lock_fd >= 0) {
+    /* Explicitly: a child forked meanwhile shares the open file and would
+     * otherwise keep the lock for as long as it lives. */
+    flock(lock_fd, LOCK_UN);
+    close(lock_fd);
+  }
 }
 
 /* --- JSON --------------------------------------------------------------- */

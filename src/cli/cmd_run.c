@@ -1,0 +1,133 @@
+/* husk run — create + start, then wait for the workload and return its
+ * exit status (128+signal when it was killed), deleting the container
+ * unless --detach or --keep. */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "terminal.h"
+
+enum { RUN_OPT_DETACH = CREATE_OPT_COUNT, RUN_OPT_KEEP, RUN_OPT_NO_SUBREAPER, RUN_OPT_COUNT };
+
+const struct husk_option cmd_run_options[] = {
+    [CREATE_OPT_BUNDLE] = {"bundle", 'b', true,
+                           "path to the root of the bundle directory, defaults to the current "
+                           "directory"},
+    [CREATE_OPT_CONSOLE_SOCKET] = {"console-socket", 0, true,
+                                   "path to an AF_UNIX socket which will receive a file descriptor "
+                                   "referencing the master end of the console's pseudoterminal"},
+    [CREATE_OPT_PID_FILE] = {"pid-file", 0, true, "specify the file to write the process id to"},
+    [CREATE_OPT_NO_PIVOT] = {"no-pivot", 0, false,
+                             "do not use pivot root to jail process inside rootfs.  This should "
+                             "be used whenever the rootfs is on top of a ramdisk"},
+    [CREATE_OPT_NO_NEW_KEYRING] = {"no-new-keyring", 0, false,
+                                   "do not create a new session keyring for the container.  This "
+                                   "will cause the container to inherit the calling processes "
+                                   "session key"},
+    [CREATE_OPT_PRESERVE_FDS] = {"preserve-fds", 0, true,
+                                 "Pass N additional file descriptors to the container (stdio + "
+                                 "$LISTEN_FDS + N in total) (default: 0)"},
+    [RUN_OPT_DETACH] = {"detach", 'd', false, "detach from the container's process"},
+    [RUN_OPT_KEEP] = {"keep", 0, false, "do not delete the container after it exits"},
+    [RUN_OPT_NO_SUBREAPER] = {"no-subreaper", 0, false,
+                              "disable the use of the subreaper used to reap reparented "
+                              "processes"},
+    [RUN_OPT_COUNT] = {NULL, 0, false, NULL},
+};
+
+/* Signals to the runtime go to the container, as with runc. The CLI owns
+ * this one global; libhusk has none. */
+static volatile sig_atomic_t forward_pid;
+
+static void forward_signal(int sig) {
+  if (forward_pid > 0)
+    kill(forward_pid, sig);
+}
+
+static void install_forwarding(pid_t pid) {
+  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  forward_pid = pid;
+  struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    sigaction(sigs[i], &sa, NULL);
+}
+
+/* Reap until the init is gone (as a subreaper we also collect orphans). */
+static int wait_init(pid_t pid) {
+  for (;;) {
+    int status;
+    pid_t got = waitpid(-1, &status, 0);
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      return 255;
+    }
+    if (got != pid)
+      continue;
+    if (WIFEXITED(status))
+      return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+      return 128 + WTERMSIG(status);
+  }
+}
+
+int cmd_run(struct husk_cli *cli, int argc, char **argv) {
+  struct husk_flag flags[RUN_OPT_COUNT];
+  int first_arg = 0;
+  enum husk_parse_result r = husk_cli_parse(cli, argc, argv, flags, &first_arg);
+  if (r != HUSK_PARSE_OK)
+    return r == HUSK_PARSE_HELP ? 0 : 1;
+  bool detach = flags[RUN_OPT_DETACH].set;
+  bool keep = flags[RUN_OPT_KEEP].set;
+  bool subreaper = !flags[RUN_OPT_NO_SUBREAPER].set;
+  husk_error_t err = {0};
+  struct husk_create_opts opts;
+  const char *id = argv[first_arg];
+  if (husk_cli_create_opts(cli, flags, id, &opts, &err) < 0) {
+    husk_flags_free(cli->command->options, flags);
+    return husk_cli_fail(cli, &err);
+  }
+  if (detach && keep) {
+    husk_flags_free(cli->command->options, flags);
+    husk_cli_error(cli, "--detach and --keep cannot both be set");
+    return 1;
+  }
+  opts.keep_pty = !detach;
+  if (!detach && subreaper)
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  struct husk_created created;
+  int status = 0;
+  if (husk_container_create(&opts, &created, &err) < 0) {
+    husk_flags_free(cli->command->options, flags);
+    return husk_cli_fail(cli, &err);
+  }
+  husk_flags_free(cli->command->options, flags);
+  if (!detach)
+    install_forwarding(created.pid);
+  if (husk_container_start(cli->root, id, &err) < 0) {
+    husk_cli_fail(cli, &err);
+    status = 1;
+    husk_container_delete(cli->root, id, true, NULL);
+    return status;
+  }
+  if (detach)
+    return 0;
+  if (created.pty_master >= 0) {
+    if (husk_pty_relay(created.pty_master, &err) < 0)
+      husk_cli_fail(cli, &err);
+    close(created.pty_master);
+  }
+  status = wait_init(created.pid);
+  if (!keep && husk_container_delete(cli->root, id, true, &err) < 0)
+    husk_cli_fail(cli, &err);
+  return status;
+}

@@ -1,0 +1,643 @@
+/* husk — create, start, kill and delete (runtime.md "Operations"). */
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "husk/state.h"
+#include "init.h"
+#include "namespace.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#define EXEC_FIFO "exec.fifo"
+#define HUSK_CONFIG_MAX_SIZE (16 * 1024 * 1024)
+
+/* ---- signals ------------------------------------------------------------ */
+
+static const struct {
+  const char *name;
+  int sig;
+} signal_names[] = {
+    {"ABRT", SIGABRT},     {"ALRM", SIGALRM}, {"BUS", SIGBUS},   {"CHLD", SIGCHLD},
+    {"CLD", SIGCHLD},      {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
+    {"ILL", SIGILL},       {"INT", SIGINT},   {"IO", SIGIO},     {"IOT", SIGIOT},
+    {"KILL", SIGKILL},     {"PIPE", SIGPIPE}, {"POLL", SIGPOLL}, {"PROF", SIGPROF},
+    {"PWR", SIGPWR},       {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT},
+    {"STOP", SIGSTOP},     {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},
+    {"USR1", SIGUSR1},     {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},
+};
+
+int husk_signal_parse(const char *name, int *sig, husk_error_t *err) {
+  char *end = NULL;
+  errno = 0;
+  long n = strtol(name, &end, 10);
+  if (*name && *end == '\0' && errno == 0) {
+    if (n <= 0 || n > SIGRTMAX)
+      return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
+    *sig = (int)n;
+    return 0;
+  }
+  const char *bare = strncasecmp(name, "SIG", 3) == 0 ? name + 3 : name;
+  for (size_t i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++)
+    if (strcasecmp(bare, signal_names[i].name) == 0) {
+      *sig = signal_names[i].sig;
+      return 0;
+    }
+  /* RTMIN+n / RTMAX-n, as kill(1) writes them. */
+  if (strncasecmp(bare, "RTMIN", 5) == 0 || strncasecmp(bare, "RTMAX", 5) == 0) {
+    bool min = strncasecmp(bare, "RTMIN", 5) == 0;
+    long off = 0;
+    if (bare[5] != '\0') {
+      off = strtol(bare + 5, &end, 10);
+      if (*end != '\0' || (min && off < 0) || (!min && off > 0))
+        return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
+    }
+    int s = (int)((min ? SIGRTMIN : SIGRTMAX) + off);
+    if (s >= SIGRTMIN && s <= SIGRTMAX) {
+      *sig = s;
+      return 0;
+    }
+  }
+  return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+static pid_t clone_init(int flags) {
+  struct clone_args args = {.flags = (uint64_t)flags, .exit_signal = SIGCHLD};
+  pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0 && errno == ENOSYS)
+    pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+  return pid;
+}
+
+/* Keep our own fds out of the range the workload inherits (3..3+n-1). */
+static int move_above(int fd, int min_fd) {
+  if (fd >= min_fd)
+    return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, min_fd);
+  close(fd);
+  return moved;
+}
+
+static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) {
+  if (husk_spec_find_ns(spec, HUSK_NS_MOUNT) == NULL)
+    return husk_error_set(err, EINVAL,
+                          "config.json: linux.namespaces: a mount namespace is required");
+  const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
+  if ((spec->hostname && spec->hostname[0]) && (uts == NULL || uts->path))
+    return husk_error_set(err, EINVAL,
+                          "config.json: hostname: unable to set the hostname without a new UTS "
+                          "namespace");
+  if ((spec->domainname && spec->domainname[0]) && (uts == NULL || uts->path))
+    return husk_error_set(err, EINVAL,
+                          "config.json: domainname: unable to set the domainname without a new "
+                          "UTS namespace");
+  const struct husk_namespace *user = husk_spec_find_ns(spec, HUSK_NS_USER);
+  if (user && user->path == NULL &&
+      (spec->linux_.uid_mappings_len == 0 || spec->linux_.gid_mappings_len == 0))
+    return husk_error_set(err, EINVAL,
+                          "config.json: linux.uidMappings, linux.gidMappings: a new user "
+                          "namespace needs both mappings");
+  const struct husk_namespace *time_ns = husk_spec_find_ns(spec, HUSK_NS_TIME);
+  if ((spec->linux_.time_offset_boottime.set || spec->linux_.time_offset_monotonic.set) &&
+      (time_ns == NULL || time_ns->path))
+    return husk_error_set(err, EINVAL,
+                          "config.json: linux.timeOffsets: needs a new time namespace");
+  return 0;
+}
+
+/* LISTEN_FDS socket activation: the workload finds its sockets at 3.. and
+ * is told so in its environment, as runc does. */
+static struct husk_process *process_with_listen_env(const struct husk_process *p, int listen_fds) {
+  struct husk_process *copy = husk_xmalloc(sizeof(*copy));
+  *copy = *p;
+  if (listen_fds <= 0)
+    return copy;
+  copy->env.items = husk_xcalloc(p->env.len + 3, sizeof(char *));
+  memcpy(copy->env.items, p->env.items, p->env.len * sizeof(char *));
+  copy->env.items[p->env.len] = husk_xasprintf("LISTEN_FDS=%d", listen_fds);
+  copy->env.items[p->env.len + 1] = husk_xstrdup("LISTEN_PID=1");
+  copy->env.len = p->env.len + 2;
+  return copy;
+}
+
+static void free_process_copy(struct husk_process *copy, const struct husk_process *orig) {
+  if (copy == NULL)
+    return;
+  if (copy->env.items != orig->env.items) {
+    for (size_t i = orig->env.len; i < copy->env.len; i++)
+      free(copy->env.items[i]);
+    free(copy->env.items);
+  }
+  free(copy);
+}
+
+static void kill_and_reap(pid_t pid) {
+  if (pid <= 0)
+    return;
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static char *state_json_with_status(struct husk_state *st, enum husk_status status) {
+  enum husk_status saved = st->status;
+  st->status = status;
+  char *json = husk_state_oci_json(st, NULL);
+  st->status = saved;
+  return json;
+}
+
+static int write_pid_file(const char *path, pid_t pid, husk_error_t *err) {
+  char buf[32];
+  int len = snprintf(buf, sizeof(buf), "%d", (int)pid);
+  return husk_write_file_atomic(path, buf, (size_t)len, 0644, err);
+}
+
+/* The parent's half of the handshake with the init, from clone to created. */
+struct create_run {
+  const struct husk_create_opts *opts;
+  struct husk_spec *spec;
+  struct husk_state state;
+  pid_t pid;
+  int sync_fd;
+  int pty_master;
+  bool hooks_failed;
+};
+
+static int parent_handshake(struct create_run *c, husk_error_t *err) {
+  struct husk_sync_msg msg = {.fd = -1};
+  if (husk_sync_expect(c->sync_fd, HUSK_SYNC_RUN_HOOKS, &msg, err) < 0)
+    return -1;
+  husk_sync_msg_free(&msg);
+
+  if (husk_process_start_time(c->pid, &c->state.init_start_time, err) < 0)
+    return -1;
+  c->state.pid = c->pid;
+  _cleanup_free_ char *creating = state_json_with_status(&c->state, HUSK_STATUS_CREATING);
+  _cleanup_free_ char *created = state_json_with_status(&c->state, HUSK_STATUS_CREATED);
+  const struct husk_hooks *h = &c->spec->hooks;
+  if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", creating, err) < 0 ||
+      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", creating, err) <
+          0) {
+    c->hooks_failed = true;
+    return -1;
+  }
+  char pid_text[16];
+  snprintf(pid_text, sizeof(pid_text), "%d", (int)c->pid);
+  if (husk_sync_send(c->sync_fd, HUSK_SYNC_HOOKS_DONE, creating, -1, err) < 0 ||
+      husk_sync_send(c->sync_fd, HUSK_SYNC_START_STATE, created, -1, err) < 0 ||
+      husk_sync_send(c->sync_fd, HUSK_SYNC_HOST_PID, pid_text, -1, err) < 0)
+    return -1;
+
+  if (c->spec->process.terminal) {
+    if (husk_sync_expect(c->sync_fd, HUSK_SYNC_PTY_MASTER, &msg, err) < 0)
+      return -1;
+    int master = husk_steal_fd(msg.fd);
+    husk_sync_msg_free(&msg);
+    if (master < 0)
+      return husk_error_set(err, EPROTO, "the container's init sent no pty");
+    if (c->opts->console_socket) {
+      int r = husk_console_socket_send(c->opts->console_socket, master, err);
+      close(master);
+      if (r < 0)
+        return -1;
+    } else {
+      c->pty_master = master;
+    }
+  }
+  if (husk_sync_expect(c->sync_fd, HUSK_SYNC_CREATED, &msg, err) < 0)
+    return -1;
+  husk_sync_msg_free(&msg);
+  return 0;
+}
+
+/* Read and check the bundle.  *config_text keeps the bytes of config.json:
+ * the state directory gets a copy, so that later edits of the bundle don't
+ * change the container (runtime.md "Create"). */
+static int load_bundle(const struct husk_create_opts *opts, char **bundle_out,
+                       struct husk_spec **spec_out, char **rootfs_out, char **config_text,
+                       size_t *config_len, husk_error_t *err) {
+  char resolved[PATH_MAX];
+  const char *bundle = opts->bundle ? opts->bundle : ".";
+  if (realpath(bundle, resolved) == NULL)
+    return husk_error_set(err, errno, "bundle %s", bundle);
+  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", resolved);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (husk_read_file(config, HUSK_CONFIG_MAX_SIZE, &text, &len, err) < 0)
+    return -1;
+  struct husk_spec *spec = NULL;
+  if (husk_spec_parse(text, len, "config.json", &spec, err) < 0)
+    return -1;
+  if (husk_spec_validate_for_create(spec, "config.json", err) < 0 ||
+      check_spec_for_host(spec, err) < 0) {
+    husk_spec_free(spec);
+    return -1;
+  }
+  _cleanup_free_ char *root_path = spec->root.path[0] == '/'
+                                       ? husk_xstrdup(spec->root.path)
+                                       : husk_xasprintf("%s/%s", resolved, spec->root.path);
+  char rootfs[PATH_MAX];
+  struct stat st;
+  if (realpath(root_path, rootfs) == NULL || stat(rootfs, &st) < 0) {
+    husk_spec_free(spec);
+    return husk_error_set(err, errno, "config.json: root.path %s", root_path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    husk_spec_free(spec);
+    return husk_error_set(err, ENOTDIR, "config.json: root.path %s", root_path);
+  }
+  *bundle_out = husk_xstrdup(resolved);
+  *rootfs_out = husk_xstrdup(rootfs);
+  *spec_out = spec;
+  *config_text = husk_steal_ptr(text);
+  *config_len = len;
+  return 0;
+}
+
+int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
+                          husk_error_t *err) {
+  out->pid = -1;
+  out->pty_master = -1;
+  if (husk_validate_id(opts->id, err) < 0)
+    return -1;
+  _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
+  size_t config_len = 0;
+  struct husk_spec *spec = NULL;
+  if (load_bundle(opts, &bundle, &spec, &rootfs, &config_text, &config_len, err) < 0)
+    return -1;
+  if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_pty) {
+    husk_spec_free(spec);
+    return husk_error_set(err, EINVAL, "cannot allocate tty if runc will detach without setting "
+                                       "console socket");
+  }
+  if (!spec->process.terminal && opts->console_socket) {
+    husk_spec_free(spec);
+    return husk_error_set(err, EINVAL, "cannot use console socket if runc will not detach or "
+                                       "allocate tty");
+  }
+
+  if (husk_state_create_dir(opts->root, opts->id, err) < 0) {
+    husk_spec_free(spec);
+    if (err && err->errnum == EEXIST) {
+      husk_error_clear(err);
+      return husk_error_set(err, EEXIST, "container with given ID already exists");
+    }
+    return -1;
+  }
+  _cleanup_free_ char *dir = husk_state_dir(opts->root, opts->id);
+  _cleanup_free_ char *fifo = husk_xasprintf("%s/" EXEC_FIFO, dir);
+  _cleanup_free_ char *config_copy = husk_xasprintf("%s/config.json", dir);
+  int lock_fd = -1;
+  struct husk_ns_plan plan;
+  struct husk_ns_saved saved;
+  bool have_plan = false;
+  struct husk_process *process = NULL;
+  int fds[2] = {-1, -1}, fifo_fd = -1;
+  struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
+
+  if (husk_state_lock(opts->root, opts->id, true, &lock_fd, err) < 0)
+    goto fail;
+  if (husk_write_file_atomic(config_copy, config_text, config_len, 0600, err) < 0)
+    goto fail;
+  if (mkfifo(fifo, 0622) < 0) {
+    husk_error_set(err, errno, "mkfifo %s", fifo);
+    goto fail;
+  }
+  fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0) {
+    husk_error_set(err, errno, "open %s", fifo);
+    goto fail;
+  }
+  if (husk_ns_plan_build(spec, &plan, err) < 0)
+    goto fail;
+  have_plan = true;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
+    husk_error_set(err, errno, "socketpair");
+    goto fail;
+  }
+  int min_fd = 3 + opts->preserve_fds;
+  fds[0] = move_above(fds[0], min_fd);
+  fds[1] = move_above(fds[1], min_fd);
+  fifo_fd = move_above(fifo_fd, min_fd);
+  if (fds[0] < 0 || fds[1] < 0 || fifo_fd < 0) {
+    husk_error_set(err, errno, "move fds above --preserve-fds");
+    goto fail;
+  }
+  process = process_with_listen_env(&spec->process, opts->listen_fds);
+
+  c.state = (struct husk_state){
+      .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
+      .id = husk_xstrdup(opts->id),
+      .status = HUSK_STATUS_CREATING,
+      .bundle = husk_xstrdup(bundle),
+      .rootfs = husk_xstrdup(rootfs),
+      .created = husk_rfc3339_now(),
+      .owner = husk_xstrdup(""),
+      .config_path = husk_xstrdup(config_copy),
+      .annotations = spec->annotations,
+      .annotations_len = spec->annotations_len,
+  };
+
+  if (husk_ns_parent_enter(spec, &plan, &saved, err) < 0)
+    goto fail;
+  fflush(stdout);
+  fflush(stderr);
+  c.pid = clone_init(plan.clone_flags);
+  if (c.pid == 0) {
+    close(fds[0]);
+    struct husk_init_args args = {
+        .spec = spec,
+        .plan = &plan,
+        .id = opts->id,
+        .bundle = bundle,
+        .rootfs = rootfs,
+        .sync_fd = fds[1],
+        .fifo_fd = fifo_fd,
+        .lock_fd = lock_fd,
+        .preserve_fds = opts->preserve_fds,
+        .no_pivot = opts->no_pivot,
+        .no_new_keyring = opts->no_new_keyring,
+        .process = process,
+    };
+    husk_init_run(&args);
+  }
+  int clone_errno = errno;
+  if (husk_ns_parent_restore(&saved, err) < 0)
+    goto fail;
+  if (c.pid < 0) {
+    husk_error_set(err, clone_errno, "clone the container's init");
+    goto fail;
+  }
+  close(fds[1]);
+  fds[1] = -1;
+  close(fifo_fd);
+  fifo_fd = -1;
+  c.sync_fd = fds[0];
+
+  if (plan.new_user) {
+    if (husk_userns_write_maps(c.pid, spec, err) < 0 ||
+        husk_sync_send(c.sync_fd, HUSK_SYNC_USERNS_READY, NULL, -1, err) < 0)
+      goto fail;
+  }
+  if (parent_handshake(&c, err) < 0)
+    goto fail;
+
+  c.state.status = HUSK_STATUS_CREATED;
+  if (husk_state_save(opts->root, &c.state, err) < 0)
+    goto fail;
+  if (opts->pid_file && write_pid_file(opts->pid_file, c.pid, err) < 0)
+    goto fail;
+
+  out->pid = c.pid;
+  out->pty_master = c.pty_master;
+  c.state.annotations = NULL; /* borrowed from spec */
+  c.state.annotations_len = 0;
+  husk_state_free(&c.state);
+  close(c.sync_fd);
+  husk_ns_plan_close(&plan);
+  free_process_copy(process, &spec->process);
+  husk_spec_free(spec);
+  husk_state_unlock(lock_fd);
+  return 0;
+
+fail:
+  /* Undo everything: the init (with its namespaces and mounts), the state
+   * directory; poststop hooks when the prestart/createRuntime ones failed
+   * (runtime.md lifecycle steps 3-4 continue at 12). */
+  kill_and_reap(c.pid);
+  if (c.hooks_failed) {
+    _cleanup_free_ char *stopped = state_json_with_status(&c.state, HUSK_STATUS_STOPPED);
+    husk_hooks_run(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", stopped, NULL);
+  }
+  if (c.pty_master >= 0)
+    close(c.pty_master);
+  if (fds[0] >= 0)
+    close(fds[0]);
+  if (fds[1] >= 0)
+    close(fds[1]);
+  if (fifo_fd >= 0)
+    close(fifo_fd);
+  if (have_plan)
+    husk_ns_plan_close(&plan);
+  c.state.annotations = NULL;
+  c.state.annotations_len = 0;
+  husk_state_free(&c.state);
+  free_process_copy(process, &spec->process);
+  husk_state_destroy(opts->root, opts->id, NULL);
+  husk_state_unlock(lock_fd);
+  husk_spec_free(spec);
+  return -1;
+}
+
+/* ---- the other operations ---------------------------------------------- */
+
+/* Lock, load and refresh the state of an existing container. */
+static int open_container(const char *root, const char *id, bool exclusive, int *lock_fd,
+                          struct husk_state *st, husk_error_t *err) {
+  *lock_fd = -1;
+  if (husk_validate_id(id, err) < 0 || husk_state_lock(root, id, exclusive, lock_fd, err) < 0)
+    return -1;
+  if (husk_state_load(root, id, st, err) < 0) {
+    husk_state_unlock(*lock_fd);
+    *lock_fd = -1;
+    return -1;
+  }
+  husk_state_refresh_status(st);
+  return 0;
+}
+
+/* Wait for the init to read "go" from the fifo; fail if it died first. */
+static int release_init(const char *fifo, const struct husk_state *st, husk_error_t *err) {
+  /* O_NONBLOCK: opening a fifo for reading never blocks then, and poll()
+   * reports no hang-up until a writer has come, so a dead init can't make
+   * us wait forever. */
+  _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_set(err, errno, "open %s", fifo);
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, 100);
+    if (n < 0 && errno != EINTR)
+      return husk_error_set(err, errno, "poll %s", fifo);
+    if (n > 0) {
+      char c;
+      ssize_t r = read(fd, &c, 1);
+      if (r == 1)
+        return 0;
+      if (r < 0 && errno == EAGAIN)
+        continue;
+      return husk_error_set(err, 0, "the container's init exited before it was started");
+    }
+    struct husk_state probe = *st;
+    if (husk_state_refresh_status(&probe) == HUSK_STATUS_STOPPED)
+      return husk_error_set(err, 0, "the container's init exited before it was started");
+  }
+}
+
+int husk_container_start(const char *root, const char *id, husk_error_t *err) {
+  int lock_fd;
+  struct husk_state st;
+  if (open_container(root, id, true, &lock_fd, &st, err) < 0)
+    return -1;
+  int ret = -1;
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  _cleanup_free_ char *fifo = husk_xasprintf("%s/" EXEC_FIFO, dir);
+  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
+  _cleanup_free_ char *json = NULL;
+  struct husk_spec *spec = NULL;
+  switch (st.status) {
+  case HUSK_STATUS_CREATED:
+    break;
+  case HUSK_STATUS_STOPPED:
+    husk_error_set(err, 0, "cannot start a container that has stopped");
+    goto out;
+  case HUSK_STATUS_RUNNING:
+    husk_error_set(err, 0, "cannot start an already running container");
+    goto out;
+  default:
+    husk_error_set(err, 0, "cannot start a container in the %s state",
+                   husk_status_name(st.status));
+    goto out;
+  }
+  /* The hooks come from the config as it was at create time: config.json
+   * may have changed since (runtime.md "Create"), so husk keeps a copy. */
+  if (husk_spec_load(config, &spec, err) < 0)
+    goto out;
+  if (release_init(fifo, &st, err) < 0)
+    goto out;
+  unlink(fifo);
+  st.status = HUSK_STATUS_RUNNING;
+  if (husk_state_save(root, &st, err) < 0)
+    goto out;
+  json = husk_state_oci_json(&st, NULL);
+  if (husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json, err) <
+      0) {
+    /* runtime.md step 9: a failing poststart hook stops the container. */
+    kill(st.pid, SIGKILL);
+    goto out;
+  }
+  ret = 0;
+out:
+  husk_spec_free(spec);
+  husk_state_free(&st);
+  husk_state_unlock(lock_fd);
+  return ret;
+}
+
+/* Every process whose pid namespace is the init's (a container with a pid
+ * namespace of its own); without one, just the init. */
+static int kill_all(pid_t init, int sig, husk_error_t *err) {
+  char path[64];
+  struct stat init_ns, ns, host_ns;
+  snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
+  if (stat(path, &init_ns) < 0)
+    return husk_error_set(err, errno, "stat %s", path);
+  if (stat("/proc/self/ns/pid", &host_ns) == 0 && host_ns.st_ino == init_ns.st_ino) {
+    if (kill(init, sig) < 0)
+      return husk_error_set(err, errno, "kill %d", (int)init);
+    return 0;
+  }
+  DIR *d = opendir("/proc");
+  if (d == NULL)
+    return husk_error_set(err, errno, "open /proc");
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+    if (stat(path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
+      kill((pid_t)pid, sig);
+  }
+  closedir(d);
+  return 0;
+}
+
+int husk_container_kill(const char *root, const char *id, int sig, bool all, husk_error_t *err) {
+  int lock_fd;
+  struct husk_state st;
+  if (open_container(root, id, false, &lock_fd, &st, err) < 0)
+    return -1;
+  int ret = 0;
+  if (st.status == HUSK_STATUS_STOPPED)
+    ret = husk_error_set(err, 0, "container not running");
+  else if (all)
+    ret = kill_all(st.pid, sig, err);
+  else if (kill(st.pid, sig) < 0)
+    ret = husk_error_set(err, errno, "kill container %s", id);
+  husk_state_free(&st);
+  husk_state_unlock(lock_fd);
+  return ret;
+}
+
+/* Wait (up to ~10 s) until a killed init is gone; it is not our child. */
+static void wait_gone(struct husk_state *st) {
+  for (int i = 0; i < 1000; i++) {
+    struct husk_state probe = *st;
+    if (husk_state_refresh_status(&probe) == HUSK_STATUS_STOPPED)
+      return;
+    waitpid(st->pid, NULL, WNOHANG);
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+int husk_container_delete(const char *root, const char *id, bool force, husk_error_t *err) {
+  int lock_fd;
+  struct husk_state st;
+  if (open_container(root, id, true, &lock_fd, &st, err) < 0)
+    return -1;
+  int ret = -1;
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
+  if (st.status != HUSK_STATUS_STOPPED) {
+    if (!force) {
+      husk_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
+                     husk_status_name(st.status));
+      goto out;
+    }
+    kill_all(st.pid, SIGKILL, NULL);
+    wait_gone(&st);
+    st.status = HUSK_STATUS_STOPPED;
+  }
+  struct husk_spec *spec = NULL;
+  if (husk_spec_load(config, &spec, NULL) == 0) {
+    /* runtime.md step 13: a failing poststop hook is only a warning. */
+    _cleanup_free_ char *json = husk_state_oci_json(&st, NULL);
+    husk_error_t hook_err = {0};
+    if (husk_hooks_run(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
+                       &hook_err) < 0)
+      fprintf(stderr, "husk: warning: %s\n", hook_err.msg);
+    husk_error_clear(&hook_err);
+    husk_spec_free(spec);
+  }
+  ret = husk_state_destroy(root, id, err);
+out:
+  husk_state_free(&st);
+  husk_state_unlock(lock_fd);
+  return ret;
+}

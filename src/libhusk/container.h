@@ -1,0 +1,48 @@
+/* husk — the container lifecycle of runtime.md: create, start, kill, delete.
+ * The CLI composes `run` from these. */
+#ifndef HUSK_CONTAINER_H
+#define HUSK_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/error.h"
+#include "husk/spec.h"
+
+struct husk_create_opts {
+  const char *root;           /* --root */
+  const char *id;
+  const char *bundle;         /* --bundle, "." by default */
+  const char *console_socket; /* --console-socket, or NULL */
+  const char *pid_file;       /* --pid-file, or NULL */
+  bool no_pivot;              /* --no-pivot */
+  bool no_new_keyring;        /* --no-new-keyring */
+  int preserve_fds;           /* fds 3..3+preserve_fds-1 go to the container (incl. LISTEN_FDS) */
+  int listen_fds;             /* LISTEN_FDS of the caller: adds LISTEN_FDS/LISTEN_PID to env */
+  bool keep_pty;              /* `run` in the foreground: return the pty master, don't
+                                 need --console-socket */
+};
+
+struct husk_created {
+  pid_t pid;      /* the init, on the host */
+  int pty_master; /* with keep_pty and process.terminal; else -1 */
+};
+
+/* Create the container and leave its init waiting for `start`.  On failure
+ * nothing is left: no state directory, no process, no mount. */
+int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
+                          husk_error_t *err);
+
+/* Release a created container's init; then run the poststart hooks. */
+int husk_container_start(const char *root, const char *id, husk_error_t *err);
+
+/* Send sig to the init (all: to every process of the container). */
+int husk_container_kill(const char *root, const char *id, int sig, bool all, husk_error_t *err);
+
+/* Remove a stopped container (force: kill it first); runs poststop hooks. */
+int husk_container_delete(const char *root, const char *id, bool force, husk_error_t *err);
+
+/* "KILL", "SIGKILL", "9" → 9; errors read like runc's `unknown signal "FOO"`. */
+int husk_signal_parse(const char *name, int *sig, husk_error_t *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* husk — the process attributes of config.md "process", applied by the
+ * container's init (and later by `exec`) just before execve. */
+#ifndef HUSK_EXEC_SETUP_H
+#define HUSK_EXEC_SETUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "husk/error.h"
+#include "husk/spec.h"
+
+struct husk_exec_ctx {
+  const struct husk_spec *spec;       /* linux.seccomp, linux.personality, linux.sysctl ... */
+  const struct husk_process *process; /* the process to run (spec->process for the init) */
+  const char *container_id;
+  const char *bundle;
+  const char *state_json; /* OCI state, for the seccomp listener (listenerPath) */
+  bool in_userns;         /* the process is in a new user namespace */
+  bool is_init;           /* the container's init (applies linux.sysctl); false for exec */
+
+  /* The pid the runtime sees for this process (the container process state
+   * sent to a seccomp agent); 0: getpid(). */
+  pid_t pid;
+  /* A unix socket already connected to linux.seccomp.listenerPath, for
+   * SCMP_ACT_NOTIFY (husk_seccomp_listener_connect() before pivot_root: the
+   * host path is out of reach afterwards).  Not set: connected when the
+   * filter is loaded.  husk_exec_finish closes it once the state is sent
+   * (one state per connection). */
+  bool has_seccomp_listener;
+  int seccomp_listener_fd;
+  /* Warnings the spec asks for ("logged as a warning"): capabilities the
+   * kernel does not know or the runtime cannot grant, skipped seccomp
+   * architectures.  NULL: written to stderr as "husk: warning: ...". */
+  void (*warn)(void *data, const char *msg);
+  void *warn_data;
+};
+
+/* Privileged steps, while the init still has all capabilities: oomScoreAdj,
+ * rlimits, personality, scheduler, ioPriority, execCPUAffinity.initial,
+ * linux.memoryPolicy, linux.sysctl (needs the container's /proc mounted),
+ * apparmorProfile and selinuxLabel (set for the coming execve). */
+int husk_exec_prepare(const struct husk_exec_ctx *ctx, husk_error_t *err);
+
+/* Final steps and execve: umask, additionalGids/gid/uid (keeping caps across
+ * setuid), the five capability sets, noNewPrivileges, seccomp (loaded as late
+ * as possible; NOTIFY sends the listener fd to listenerPath),
+ * execCPUAffinity.final, cwd, env, PATH lookup of args[0], execve.
+ * Returns only on failure. */
+int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err);
+
+#endif

@@ -1,0 +1,260 @@
+/* husk — the container's init, step by step (runtime.md "Lifecycle"):
+ * namespaces → mounts → [parent: prestart, createRuntime hooks] →
+ * createContainer hooks → pivot_root → masked/readonly paths → terminal →
+ * process attributes → created: wait for `start` → startContainer hooks →
+ * execve. */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "exec_setup.h"
+#include "hooks.h"
+#include "rootfs.h"
+#include "seccomp_filter.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+__attribute__((noreturn)) static void fail_to_parent(int sync_fd, husk_error_t *err) {
+  husk_sync_send(sync_fd, HUSK_SYNC_ERROR, err->msg ? err->msg : "container init failed", -1,
+                 NULL);
+  _exit(1);
+}
+
+static int become_root_in_userns(husk_error_t *err) {
+  /* With uid/gid 0 mapped we act as root in the new namespace; when they are
+   * not, process.user is applied later anyway. */
+  if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+    return husk_error_set(err, errno, "setresgid(0) in the user namespace");
+  if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+    return husk_error_set(err, errno, "setresuid(0) in the user namespace");
+  return 0;
+}
+
+static int set_names(const struct husk_spec *spec, husk_error_t *err) {
+  if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+    return husk_error_set(err, errno, "hostname %s", spec->hostname);
+  if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+    return husk_error_set(err, errno, "domainname %s", spec->domainname);
+  return 0;
+}
+
+static int join_session_keyring(const char *id, husk_error_t *err) {
+  /* A keyring of its own, so the container can't read the host's session
+   * keys; kernels or seccomp setups without keyctl just go without. */
+  if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, id) < 0 && errno != ENOSYS &&
+      errno != EPERM && errno != EACCES)
+    return husk_error_set(err, errno, "join a new session keyring");
+  return 0;
+}
+
+/* The pty slave becomes the workload's stdio and the container's console. */
+static int setup_terminal(int sync_fd, const struct husk_process *process, husk_error_t *err) {
+  int master = -1, slave = -1;
+  _cleanup_free_ char *slave_path = NULL;
+  if (husk_pty_open(process, &master, &slave, &slave_path, err) < 0)
+    return -1;
+  int r = husk_sync_send(sync_fd, HUSK_SYNC_PTY_MASTER, NULL, master, err);
+  close(master);
+  if (r < 0) {
+    close(slave);
+    return -1;
+  }
+  int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    close(fd);
+  if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0) {
+    close(slave);
+    return husk_error_set(err, errno, "bind %s to /dev/console", slave_path);
+  }
+  r = husk_pty_make_controlling(slave, err);
+  if (slave > 2)
+    close(slave);
+  return r;
+}
+
+/* Look args[0] up on the PATH of process.env now, so that `create` fails on
+ * a missing binary instead of `start` succeeding and the init dying. */
+static int check_executable(const struct husk_process *process, husk_error_t *err) {
+  const char *arg0 = process->args.items[0];
+  if (strchr(arg0, '/')) {
+    if (access(arg0, X_OK) < 0)
+      return husk_error_set(err, errno, "exec %s", arg0);
+    return 0;
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (size_t i = 0; i < process->env.len; i++)
+    if (strncmp(process->env.items[i], "PATH=", 5) == 0)
+      path = process->env.items[i] + 5;
+  _cleanup_free_ char *copy = husk_xstrdup(path);
+  char *save = NULL;
+  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+    _cleanup_free_ char *candidate = husk_xasprintf("%s/%s", dir, arg0);
+    struct stat st;
+    if (access(candidate, X_OK) == 0 && stat(candidate, &st) == 0 && S_ISREG(st.st_mode))
+      return 0;
+  }
+  return husk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+}
+
+static bool needs_seccomp_listener(const struct husk_spec *spec) {
+  if (!spec->has_linux || !spec->linux_.has_seccomp || !spec->linux_.seccomp.listener_path)
+    return false;
+  const struct husk_seccomp *sc = &spec->linux_.seccomp;
+  for (size_t i = 0; i < sc->syscalls_len; i++)
+    if (sc->syscalls[i].action == HUSK_SCMP_ACT_NOTIFY)
+      return true;
+  return false;
+}
+
+/* Block until `start` opens the fifo for reading; our byte tells it we go. */
+static int wait_for_start(int fifo_path_fd, husk_error_t *err) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
+  int fd;
+  do
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return husk_error_set(err, errno, "open exec fifo (is /proc mounted in the container?)");
+  int r = husk_write_all(fd, "0", 1);
+  close(fd);
+  close(fifo_path_fd);
+  if (r < 0)
+    return husk_error_set(err, errno, "write exec fifo");
+  return 0;
+}
+
+/* runtime-linux.md "File descriptors": stdio and the fds passed on purpose
+ * (--preserve-fds, LISTEN_FDS) reach the workload, nothing else of ours. */
+static int keep_only_preserved_fds(int preserve_fds, husk_error_t *err) {
+  for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+      return husk_error_set(err, errno, "preserve fd %d", fd);
+  }
+  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return husk_error_set(err, errno, "close_range");
+  return 0;
+}
+
+__attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
+  husk_error_t err = {0};
+  const struct husk_spec *spec = a->spec;
+  int sync_fd = a->sync_fd;
+  struct husk_sync_msg msg = {.fd = -1};
+
+  /* Die with the runtime while it still sets us up; stay non-dumpable so no
+   * process of the container can open our /proc/<pid>/exe (the host's husk)
+   * before execve replaces it. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 0);
+  if (a->lock_fd >= 0)
+    close(a->lock_fd);
+  signal(SIGPIPE, SIG_DFL);
+
+  if (a->plan->new_user) {
+    if (husk_sync_expect(sync_fd, HUSK_SYNC_USERNS_READY, &msg, &err) < 0)
+      _exit(1);
+    husk_sync_msg_free(&msg);
+    if (become_root_in_userns(&err) < 0)
+      fail_to_parent(sync_fd, &err);
+  }
+  if (husk_ns_init_join(a->plan, &err) < 0 || set_names(spec, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+
+  struct husk_rootfs_ctx rootfs = {
+      .spec = spec,
+      .bundle = a->bundle,
+      .rootfs = a->rootfs,
+      .no_pivot = a->no_pivot,
+      .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
+  };
+  if (husk_rootfs_prepare(&rootfs, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+
+  /* The parent runs prestart and createRuntime hooks now, then hands us the
+   * state for ours. */
+  if (husk_sync_send(sync_fd, HUSK_SYNC_RUN_HOOKS, NULL, -1, &err) < 0 ||
+      husk_sync_expect(sync_fd, HUSK_SYNC_HOOKS_DONE, &msg, &err) < 0)
+    _exit(1);
+  _cleanup_free_ char *creating_json = husk_steal_ptr(msg.payload);
+  husk_sync_msg_free(&msg);
+  if (husk_sync_expect(sync_fd, HUSK_SYNC_START_STATE, &msg, &err) < 0)
+    _exit(1);
+  _cleanup_free_ char *created_json = husk_steal_ptr(msg.payload);
+  husk_sync_msg_free(&msg);
+  if (husk_sync_expect(sync_fd, HUSK_SYNC_HOST_PID, &msg, &err) < 0)
+    _exit(1);
+  pid_t host_pid = msg.payload ? (pid_t)atoi(msg.payload) : 0;
+  husk_sync_msg_free(&msg);
+  /* linux.seccomp.listenerPath is a host path: connect before pivot_root. */
+  int listener_fd = -1;
+  if (needs_seccomp_listener(spec) &&
+      husk_seccomp_listener_connect(spec->linux_.seccomp.listener_path, &listener_fd, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+
+  if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
+                     "createContainer", creating_json, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_rootfs_finalize(&rootfs, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+
+  struct husk_exec_ctx exec = {
+      .spec = spec,
+      .process = a->process,
+      .container_id = a->id,
+      .bundle = a->bundle,
+      .state_json = created_json,
+      .in_userns = rootfs.in_userns,
+      .is_init = true,
+      .pid = host_pid,
+      .has_seccomp_listener = listener_fd >= 0,
+      .seccomp_listener_fd = listener_fd,
+  };
+  if (husk_exec_prepare(&exec, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (a->process->cwd && chdir(a->process->cwd) == 0 && check_executable(a->process, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (chdir("/") < 0)
+    fail_to_parent(sync_fd, &err);
+
+  /* From here on the runtime that created us exits: don't die with it. */
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (husk_sync_send(sync_fd, HUSK_SYNC_CREATED, NULL, -1, &err) < 0)
+    _exit(1);
+  close(sync_fd);
+
+  if (wait_for_start(a->fifo_fd, &err) < 0 ||
+      husk_hooks_run(spec->hooks.start_container, spec->hooks.start_container_len,
+                     "startContainer", created_json, &err) < 0) {
+    fprintf(stderr, "husk: %s\n", err.msg);
+    _exit(1);
+  }
+  if (keep_only_preserved_fds(a->preserve_fds, &err) < 0) {
+    fprintf(stderr, "husk: %s\n", err.msg);
+    _exit(1);
+  }
+  husk_exec_finish(&exec, &err);
+  fprintf(stderr, "husk: %s\n", err.msg ? err.msg : "exec failed");
+  _exit(127);
+}

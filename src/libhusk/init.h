@@ -1,0 +1,30 @@
+/* husk — the container's init: runs in the child made by clone, in the new
+ * namespaces, from the parent's memory image (never re-executes husk). */
+#ifndef HUSK_INIT_H
+#define HUSK_INIT_H
+
+#include <stdbool.h>
+
+#include "husk/spec.h"
+#include "namespace.h"
+
+struct husk_init_args {
+  const struct husk_spec *spec;
+  const struct husk_ns_plan *plan;
+  const char *id;
+  const char *bundle;  /* absolute */
+  const char *rootfs;  /* absolute host path of root.path */
+  int sync_fd;         /* our end of the socketpair */
+  int fifo_fd;         /* O_PATH fd of <state dir>/exec.fifo */
+  int lock_fd;         /* the parent's state lock: closed at once, it is not ours */
+  int preserve_fds;    /* fds 3..3+preserve_fds-1 stay open for the workload */
+  bool no_pivot;
+  bool no_new_keyring;
+  const struct husk_process *process; /* spec->process, with LISTEN_* added */
+};
+
+/* Never returns: execs the workload or exits non-zero after reporting the
+ * error to the parent (before `created`) or on stderr (after). */
+__attribute__((noreturn)) void husk_init_run(const struct husk_init_args *args);
+
+#endif

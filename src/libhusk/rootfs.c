@@ -1,0 +1,714 @@
+/* husk — the container's root filesystem (see rootfs.h): propagation, the
+ * rootfs bind, config.json `mounts` in order, /dev, pivot_root, then
+ * maskedPaths, readonlyPaths, root.readonly and rootfsPropagation.
+ *
+ * Before pivot_root every target is resolved inside the rootfs with
+ * path_resolve.h and reached through /proc/self/fd/N, so a symlink in the
+ * image can't redirect a mount onto the host.  After pivot_root "/" is the
+ * rootfs, and plain paths can't leave it. */
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "copy_tree.h"
+#include "dev.h"
+#include "mount_options.h"
+#include "path_resolve.h"
+#include "util.h"
+
+/* Flags the kernel locks on a mount inherited by a less privileged user
+ * namespace: a remount must repeat them or fail with EPERM. */
+#define LOCKABLE_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
+
+/* One entry of spec->mounts while it is being mounted. */
+struct mnt {
+  const struct husk_rootfs_ctx *ctx;
+  int rootfs_fd;
+  const struct husk_mount *m;
+  struct husk_mount_opts opts;
+  char *dest;        /* destination, absolute inside the container */
+  char *shown_dest;  /* host path of the destination, for messages */
+  char *source;      /* bind source as a host path (bundle-relative resolved) */
+  const char *shown; /* what is mounted, for messages */
+};
+
+static int mnt_error(const struct mnt *mt, int errnum, const char *step, husk_error_t *err) {
+  if (step)
+    return husk_error_set(err, errnum, "mount %s to %s: %s", mt->shown, mt->shown_dest, step);
+  return husk_error_set(err, errnum, "mount %s to %s", mt->shown, mt->shown_dest);
+}
+
+/* remount(MS_BIND) of the mount at `target`.  A mount inherited into a user
+ * namespace keeps ro/nosuid/nodev/noexec and its atime mode locked: on EPERM
+ * try again with those taken from the mount as it is, like runc. */
+static int remount_bind(const char *target, unsigned long flags) {
+  flags |= MS_REMOUNT | MS_BIND;
+  flags &= ~(unsigned long)MS_REC;
+  if (mount(NULL, target, "", flags, NULL) == 0)
+    return 0;
+  if (errno != EPERM)
+    return -errno;
+  struct statvfs sv;
+  if (statvfs(target, &sv) < 0)
+    return -EPERM;
+  unsigned long cur = sv.f_flag;
+  unsigned long retry = flags | (cur & LOCKABLE_FLAGS);
+  retry =
+      (retry & ~(unsigned long)ATIME_FLAGS) | (cur & (MS_NOATIME | MS_NODIRATIME | MS_RELATIME));
+  if (retry == flags)
+    return -EPERM;
+  return mount(NULL, target, "", retry, NULL) == 0 ? 0 : -errno;
+}
+
+/* Open the destination again: after a mount it names the new mount, not
+ * the directory it covers (which the earlier fd still points at). */
+static int reopen_dest(const struct mnt *mt, husk_error_t *err) {
+  int fd = husk_path_open_in_root(mt->rootfs_fd, mt->dest, O_PATH);
+  if (fd < 0)
+    return mnt_error(mt, -fd, "reopen the mount point", err);
+  return fd;
+}
+
+/* ---- idmapped mounts ---------------------------------------------------- */
+
+static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *map, size_t len) {
+  _cleanup_free_ char *path = husk_xasprintf("/proc/%d/%s", (int)pid, file);
+  _cleanup_free_ char *text = husk_xstrdup("");
+  for (size_t i = 0; i < len; i++) {
+    char *more =
+        husk_xasprintf("%s%u %u %u\n", text, map[i].container_id, map[i].host_id, map[i].size);
+    free(text);
+    text = more;
+  }
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  if (write(fd, text, strlen(text)) < 0)
+    return -errno;
+  return 0;
+}
+
+/* A user namespace holding the mount's mappings: a child unshares one, we
+ * write its maps and keep /proc/<child>/ns/user, then the child goes. */
+static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
+                           const struct husk_id_mapping *gids, size_t gids_len) {
+  int ready[2], hold[2];
+  if (pipe2(ready, O_CLOEXEC) < 0)
+    return -errno;
+  if (pipe2(hold, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(ready[0]);
+    close(ready[1]);
+    return -e;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    if (write(ready[1], &c, 1) != 1)
+      _exit(1);
+    /* Stay until the parent has the namespace: read returns at its close. */
+    (void)!read(hold[0], &c, 1);
+    _exit(0);
+  }
+  int r = pid < 0 ? -errno : 0;
+  close(ready[1]);
+  close(hold[0]);
+  char c = 'n';
+  if (r == 0 && read(ready[0], &c, 1) != 1)
+    r = -ECHILD;
+  if (r == 0 && c != 'y')
+    r = -EPERM;
+  if (r == 0)
+    r = write_map(pid, "uid_map", uids, uids_len);
+  if (r == 0)
+    r = write_map(pid, "gid_map", gids, gids_len);
+  int fd = -1;
+  if (r == 0) {
+    _cleanup_free_ char *ns = husk_xasprintf("/proc/%d/ns/user", (int)pid);
+    fd = open(ns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      r = -errno;
+  }
+  close(ready[0]);
+  close(hold[1]);
+  if (pid > 0)
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  return r < 0 ? r : fd;
+}
+
+static bool has_userns(const struct husk_spec *spec, const char **path) {
+  for (size_t i = 0; i < spec->linux_.namespaces_len; i++)
+    if (spec->linux_.namespaces[i].type == HUSK_NS_USER) {
+      *path = spec->linux_.namespaces[i].path;
+      return true;
+    }
+  return false;
+}
+
+/* The user namespace to idmap with: the mount's own mappings, else the
+ * container's (config-linux.md mappings or the namespace it joins). */
+static int idmap_fd_for(const struct mnt *mt, husk_error_t *err) {
+  const struct husk_mount *m = mt->m;
+  const struct husk_spec *spec = mt->ctx->spec;
+  if (m->uid_mappings_len > 0 || m->gid_mappings_len > 0) {
+    if (m->uid_mappings_len == 0 || m->gid_mappings_len == 0)
+      return mnt_error(mt, EINVAL, "uidMappings and gidMappings must be given together", err);
+    int fd =
+        idmap_userns_fd(m->uid_mappings, m->uid_mappings_len, m->gid_mappings, m->gid_mappings_len);
+    return fd < 0 ? mnt_error(mt, -fd, "create the idmap user namespace", err) : fd;
+  }
+  const char *ns_path = NULL;
+  if (!has_userns(spec, &ns_path))
+    return mnt_error(mt, EINVAL, "idmap without uidMappings/gidMappings needs a user namespace",
+                     err);
+  if (spec->linux_.uid_mappings_len > 0 && spec->linux_.gid_mappings_len > 0) {
+    int fd = idmap_userns_fd(spec->linux_.uid_mappings, spec->linux_.uid_mappings_len,
+                             spec->linux_.gid_mappings, spec->linux_.gid_mappings_len);
+    return fd < 0 ? mnt_error(mt, -fd, "create the idmap user namespace", err) : fd;
+  }
+  int fd = open(ns_path ? ns_path : "/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  return fd < 0 ? mnt_error(mt, errno, "open the container's user namespace", err) : fd;
+}
+
+/* open_tree(OPEN_TREE_CLONE) of the source, MOUNT_ATTR_IDMAP on the clone,
+ * move_mount onto the target. */
+static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err) {
+  _cleanup_close_ int userns = idmap_fd_for(mt, err);
+  if (userns < 0)
+    return -1;
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (mt->opts.flags & MS_REC)
+    tree_flags |= AT_RECURSIVE;
+  _cleanup_close_ int tree = open_tree(AT_FDCWD, mt->source, tree_flags);
+  if (tree < 0)
+    return mnt_error(mt, errno, "open_tree", err);
+  struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+  unsigned set_flags = AT_EMPTY_PATH | (mt->opts.ridmap ? AT_RECURSIVE : 0);
+  if (mount_setattr(tree, "", set_flags, &attr, sizeof attr) < 0)
+    return mnt_error(mt, errno, "mount_setattr(MOUNT_ATTR_IDMAP)", err);
+  if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return mnt_error(mt, errno, "move_mount", err);
+  return 0;
+}
+
+/* ---- cgroup ------------------------------------------------------------- */
+
+/* One line of /proc/self/mountinfo, the fields we need (unescaped). */
+struct mountinfo_entry {
+  char *root, *target, *fstype, *super_opts;
+};
+
+static void unescape_octal(char *s) {
+  char *out = s;
+  for (char *p = s; *p; p++) {
+    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+        p[3] <= '7') {
+      *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+      p += 3;
+    } else {
+      *out++ = *p;
+    }
+  }
+  *out = '\0';
+}
+
+/* Split a mountinfo line in place; false when it is malformed. */
+static bool parse_mountinfo_line(char *line, struct mountinfo_entry *e) {
+  char *fields[6] = {0}, *save = NULL, *tok;
+  int n = 0;
+  for (tok = strtok_r(line, " \n", &save); tok && n < 6; tok = strtok_r(NULL, " \n", &save))
+    fields[n++] = tok;
+  if (n < 6)
+    return false;
+  while (tok && strcmp(tok, "-") != 0) /* optional fields end at "-" */
+    tok = strtok_r(NULL, " \n", &save);
+  char *fstype = strtok_r(NULL, " \n", &save);
+  char *source = strtok_r(NULL, " \n", &save);
+  char *super = strtok_r(NULL, " \n", &save);
+  if (!tok || !fstype || !source || !super)
+    return false;
+  e->root = fields[3];
+  e->target = fields[4];
+  e->fstype = fstype;
+  e->super_opts = super;
+  unescape_octal(e->root);
+  unescape_octal(e->target);
+  return true;
+}
+
+static bool has_token(const char *list, const char *tok) {
+  size_t len = strlen(tok);
+  for (const char *p = list; p && *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n == len && strncmp(p, tok, len) == 0)
+      return true;
+    p = end ? end + 1 : NULL;
+  }
+  return false;
+}
+
+/* Our cgroup in the hierarchy whose mount has `super_opts` (v1) or in the
+ * unified one: the matching line of /proc/self/cgroup.  *ctrls gets the
+ * controller list as written there ("cpu,cpuacct", "name=systemd", ""). */
+static int own_cgroup(const char *fstype, const char *super_opts, char **path, char **ctrls) {
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+  if (f == NULL)
+    return -errno;
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  bool v2 = strcmp(fstype, "cgroup2") == 0;
+  while (getline(&line, &cap, f) > 0) {
+    line[strcspn(line, "\n")] = '\0';
+    char *c1 = strchr(line, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (c2 == NULL)
+      continue;
+    *c2 = '\0';
+    const char *list = c1 + 1;
+    bool match = v2 ? list[0] == '\0' : list[0] != '\0';
+    for (const char *p = list; match && *p;) {
+      const char *end = strchr(p, ',');
+      _cleanup_free_ char *one = end ? strndup(p, (size_t)(end - p)) : husk_xstrdup(p);
+      match = one && has_token(super_opts, one);
+      p = end ? end + 1 : p + strlen(p);
+    }
+    if (match) {
+      *path = husk_xstrdup(c2 + 1);
+      *ctrls = husk_xstrdup(list);
+      return 0;
+    }
+  }
+  return -ENOENT;
+}
+
+/* The mount options flags that make sense on each cgroup hierarchy. */
+#define CGROUP_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ATIME_FLAGS)
+
+/* One hierarchy of the host under the container's cgroup tmpfs: a fresh
+ * mount with a cgroup namespace (it shows the namespace's root), else a
+ * bind of our own cgroup directory, as runc does. */
+static int mount_cgroup_hierarchy(const struct mnt *mt, const struct mountinfo_entry *e,
+                                  bool own_cgroupns, husk_error_t *err) {
+  const char *base = strrchr(e->target, '/') + 1;
+  _cleanup_free_ char *sub = husk_xasprintf("%s/%s", mt->dest, base);
+  _cleanup_close_ int fd = husk_path_create_in_root(mt->rootfs_fd, sub, HUSK_PATH_DIR, 0755);
+  if (fd < 0)
+    return husk_error_set(err, -fd, "mount %s to %s%s: create mount point", e->target,
+                          mt->ctx->rootfs, sub);
+  _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
+  int r = own_cgroup(e->fstype, e->super_opts, &cg_path, &ctrls);
+  if (r < 0)
+    return husk_error_set(err, -r, "mount %s to %s%s: find our cgroup in /proc/self/cgroup",
+                          e->target, mt->ctx->rootfs, sub);
+  char fdpath[HUSK_FD_PATH_SIZE];
+  unsigned long flags = mt->opts.flags & CGROUP_FLAGS;
+  if (own_cgroupns) {
+    if (mount(e->fstype, husk_fd_path(fd, fdpath), e->fstype, flags, ctrls[0] ? ctrls : NULL) < 0)
+      return husk_error_set(err, errno, "mount %s to %s%s", e->fstype, mt->ctx->rootfs, sub);
+  } else {
+    /* The cgroup path is relative to the hierarchy's root; the host mount
+     * may show a subtree of it (mountinfo's root field). */
+    const char *rel = cg_path;
+    size_t rootlen = strcmp(e->root, "/") == 0 ? 0 : strlen(e->root);
+    if (rootlen && strncmp(cg_path, e->root, rootlen) == 0)
+      rel = cg_path + rootlen;
+    _cleanup_free_ char *src = husk_xasprintf("%s%s", e->target, rel);
+    if (mount(src, husk_fd_path(fd, fdpath), "", MS_BIND | MS_REC, NULL) < 0)
+      return husk_error_set(err, errno, "mount %s to %s%s", src, mt->ctx->rootfs, sub);
+    close(fd);
+    fd = husk_path_open_in_root(mt->rootfs_fd, sub, O_PATH);
+    if (fd < 0)
+      return husk_error_set(err, -fd, "reopen %s%s", mt->ctx->rootfs, sub);
+    r = remount_bind(husk_fd_path(fd, fdpath), flags | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (r < 0)
+      return husk_error_set(err, -r, "remount %s%s", mt->ctx->rootfs, sub);
+  }
+  /* Co-mounted controllers ("cpu,cpuacct") are reachable by each name. */
+  if (strchr(base, ',')) {
+    _cleanup_free_ char *names = husk_xstrdup(base);
+    char *save = NULL;
+    for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+      _cleanup_free_ char *link = husk_xasprintf("%s/%s", mt->dest, n);
+      const char *name = NULL;
+      _cleanup_close_ int parent = husk_path_parent_in_root(mt->rootfs_fd, link, &name);
+      if (parent < 0 || (symlinkat(base, parent, name) < 0 && errno != EEXIST))
+        return husk_error_set(err, parent < 0 ? -parent : errno, "symlink %s%s", mt->ctx->rootfs,
+                              link);
+    }
+  }
+  return 0;
+}
+
+/* config.md's "cgroup" type: cgroup2 on a unified host; on a v1 or hybrid
+ * host a tmpfs with each hierarchy of the host mounted beneath. */
+static int mount_cgroup(const struct mnt *mt, int target_fd, husk_error_t *err) {
+  char fdpath[HUSK_FD_PATH_SIZE];
+  struct statfs sfs;
+  if (statfs("/sys/fs/cgroup", &sfs) < 0)
+    return mnt_error(mt, errno, "statfs /sys/fs/cgroup", err);
+  bool own_cgroupns = false;
+  for (size_t i = 0; i < mt->ctx->spec->linux_.namespaces_len; i++)
+    if (mt->ctx->spec->linux_.namespaces[i].type == HUSK_NS_CGROUP)
+      own_cgroupns = true;
+  unsigned long flags = mt->opts.flags & CGROUP_FLAGS;
+
+  if (sfs.f_type == CGROUP2_SUPER_MAGIC) {
+    if (mount("cgroup2", husk_fd_path(target_fd, fdpath), "cgroup2", flags, mt->opts.data) == 0)
+      return 0;
+    if (errno != EPERM && errno != EBUSY)
+      return mnt_error(mt, errno, NULL, err);
+    /* No cgroup namespace of its own in a user namespace: bind ours. */
+    _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
+    int r = own_cgroup("cgroup2", "", &cg_path, &ctrls);
+    if (r < 0)
+      return mnt_error(mt, -r, "find our cgroup in /proc/self/cgroup", err);
+    _cleanup_free_ char *src = husk_xasprintf("/sys/fs/cgroup%s", cg_path);
+    if (mount(src, fdpath, "", MS_BIND | MS_REC, NULL) < 0)
+      return mnt_error(mt, errno, "bind of the host's cgroup", err);
+    _cleanup_close_ int fd = reopen_dest(mt, err);
+    if (fd < 0)
+      return -1;
+    r = remount_bind(husk_fd_path(fd, fdpath), flags);
+    return r < 0 ? mnt_error(mt, -r, "remount", err) : 0;
+  }
+
+  if (mount("tmpfs", husk_fd_path(target_fd, fdpath), "tmpfs", flags & ~(unsigned long)MS_RDONLY,
+            "mode=755") < 0)
+    return mnt_error(mt, errno, "tmpfs", err);
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL)
+    return mnt_error(mt, errno, "open /proc/self/mountinfo", err);
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    struct mountinfo_entry e;
+    if (!parse_mountinfo_line(line, &e))
+      continue;
+    if (strcmp(e.fstype, "cgroup") != 0 && strcmp(e.fstype, "cgroup2") != 0)
+      continue;
+    /* Only the hierarchies right under the host's /sys/fs/cgroup. */
+    if (strncmp(e.target, "/sys/fs/cgroup/", 15) != 0 || strchr(e.target + 15, '/') ||
+        e.target[15] == '\0')
+      continue;
+    if (mount_cgroup_hierarchy(mt, &e, own_cgroupns, err) < 0)
+      return husk_error_prefix(err, "mount cgroup to %s", mt->shown_dest);
+  }
+  if (flags & MS_RDONLY) {
+    _cleanup_close_ int fd = reopen_dest(mt, err);
+    if (fd < 0)
+      return -1;
+    int r = remount_bind(husk_fd_path(fd, fdpath), flags);
+    if (r < 0)
+      return mnt_error(mt, -r, "remount read-only", err);
+  }
+  return 0;
+}
+
+/* ---- one entry of `mounts` ---------------------------------------------- */
+
+/* tmpcopyup: the directory about to be covered stays reachable through an
+ * fd opened before the mount; copy it into the fresh tmpfs. */
+static int copy_up(const struct mnt *mt, int covered_fd, husk_error_t *err) {
+  _cleanup_close_ int dst = husk_path_open_in_root(mt->rootfs_fd, mt->dest, O_RDONLY | O_DIRECTORY);
+  if (dst < 0)
+    return mnt_error(mt, -dst, "tmpcopyup: open the new tmpfs", err);
+  if (husk_copy_tree(covered_fd, dst, mt->shown_dest, err) < 0)
+    return husk_error_prefix(err, "mount %s to %s: tmpcopyup", mt->shown, mt->shown_dest);
+  return 0;
+}
+
+static int mount_bind(const struct mnt *mt, int target_fd, husk_error_t *err) {
+  char fdpath[HUSK_FD_PATH_SIZE];
+  bool idmapped =
+      mt->opts.idmap || mt->opts.ridmap || mt->m->uid_mappings_len || mt->m->gid_mappings_len;
+  if (idmapped) {
+    if (bind_idmapped(mt, target_fd, err) < 0)
+      return -1;
+  } else if (mount(mt->source, husk_fd_path(target_fd, fdpath), "",
+                   MS_BIND | (mt->opts.flags & MS_REC), NULL) < 0) {
+    return mnt_error(mt, errno, NULL, err);
+  }
+  /* A bind ignores every other flag: they take a remount. */
+  unsigned long rest = mt->opts.flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
+  if (rest == 0)
+    return 0;
+  _cleanup_close_ int fd = reopen_dest(mt, err);
+  if (fd < 0)
+    return -1;
+  int r = remount_bind(husk_fd_path(fd, fdpath), rest);
+  return r < 0 ? mnt_error(mt, -r, "remount", err) : 0;
+}
+
+static int mount_other(const struct mnt *mt, int target_fd, husk_error_t *err) {
+  const char *type = mt->m->type;
+  char fdpath[HUSK_FD_PATH_SIZE];
+  if (type == NULL && !(mt->opts.flags & (MS_REMOUNT | MS_MOVE)))
+    return mnt_error(mt, EINVAL, "no type and not a bind mount", err);
+  if (type && strcmp(type, "cgroup") == 0)
+    return mount_cgroup(mt, target_fd, err);
+
+  _cleanup_close_ int covered = -1;
+  if (mt->opts.tmpcopyup) {
+    if (type == NULL || strcmp(type, "tmpfs") != 0)
+      return mnt_error(mt, EINVAL, "tmpcopyup needs type tmpfs", err);
+    covered = husk_path_open_in_root(mt->rootfs_fd, mt->dest, O_RDONLY | O_DIRECTORY);
+    if (covered < 0)
+      return mnt_error(mt, -covered, "tmpcopyup: open the destination", err);
+  }
+  const char *source = mt->m->source ? mt->m->source : type;
+  if (mount(source, husk_fd_path(target_fd, fdpath), type, mt->opts.flags, mt->opts.data) < 0) {
+    int e = errno;
+    /* sysfs belongs to the network namespace: without one of its own, a
+     * container in a user namespace gets the host's /sys, read-only. */
+    if (e == EPERM && mt->ctx->in_userns && type && strcmp(type, "sysfs") == 0) {
+      if (mount("/sys", fdpath, "", MS_BIND | MS_REC, NULL) < 0)
+        return mnt_error(mt, errno, "bind of /sys in a user namespace", err);
+      _cleanup_close_ int fd = reopen_dest(mt, err);
+      if (fd < 0)
+        return -1;
+      int r = remount_bind(husk_fd_path(fd, fdpath),
+                           (mt->opts.flags & CGROUP_FLAGS) | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      return r < 0 ? mnt_error(mt, -r, "remount of /sys", err) : 0;
+    }
+    return mnt_error(mt, e, NULL, err);
+  }
+  if (covered >= 0)
+    return copy_up(mt, covered, err);
+  return 0;
+}
+
+/* Propagation options and the recursive (r*) attributes, on the new mount. */
+static int mount_finish(const struct mnt *mt, husk_error_t *err) {
+  if (mt->opts.propagation_len == 0 && mt->opts.attr_set == 0 && mt->opts.attr_clr == 0)
+    return 0;
+  _cleanup_close_ int fd = reopen_dest(mt, err);
+  if (fd < 0)
+    return -1;
+  char fdpath[HUSK_FD_PATH_SIZE];
+  husk_fd_path(fd, fdpath);
+  for (int i = 0; i < mt->opts.propagation_len; i++)
+    if (mount(NULL, fdpath, "", mt->opts.propagation[i], NULL) < 0)
+      return mnt_error(mt, errno, "set propagation", err);
+  if (mt->opts.attr_set || mt->opts.attr_clr) {
+    struct mount_attr attr = {.attr_set = mt->opts.attr_set, .attr_clr = mt->opts.attr_clr};
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      return mnt_error(mt, errno, "mount_setattr (recursive options)", err);
+  }
+  return 0;
+}
+
+static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, size_t index,
+                     husk_error_t *err) {
+  const struct husk_mount *m = &ctx->spec->mounts[index];
+  if (m->destination == NULL || m->destination[0] == '\0')
+    return husk_error_set(err, EINVAL, "mounts[%zu]: empty destination", index);
+  struct mnt mt = {.ctx = ctx, .rootfs_fd = rootfs_fd, .m = m};
+  _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", index);
+  if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
+    return -1;
+  /* Relative destinations are relative to "/" (config.md, deprecated). */
+  mt.dest = m->destination[0] == '/' ? husk_xstrdup(m->destination)
+                                     : husk_xasprintf("/%s", m->destination);
+  mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
+  bool bind = husk_mount_opts_is_bind(&mt.opts) || (m->type && strcmp(m->type, "bind") == 0);
+  if (bind)
+    mt.opts.flags |= MS_BIND;
+  mt.shown = m->source ? m->source : m->type ? m->type : "none";
+
+  int r = -1;
+  _cleanup_close_ int target = -1;
+  bool idmapped = mt.opts.idmap || mt.opts.ridmap || m->uid_mappings_len || m->gid_mappings_len;
+  if (idmapped && !bind) {
+    mnt_error(&mt, EINVAL, "idmap is only supported on bind mounts", err);
+    goto out;
+  }
+  enum husk_path_kind kind = HUSK_PATH_DIR;
+  if (bind) {
+    if (m->source == NULL || m->source[0] == '\0') {
+      mnt_error(&mt, EINVAL, "a bind mount needs a source", err);
+      goto out;
+    }
+    /* Bind sources are absolute or relative to the bundle (config.md). */
+    mt.source = m->source[0] == '/' || ctx->bundle == NULL
+                    ? husk_xstrdup(m->source)
+                    : husk_xasprintf("%s/%s", ctx->bundle, m->source);
+    struct stat st;
+    if (stat(mt.source, &st) < 0) {
+      mnt_error(&mt, errno, "source", err);
+      goto out;
+    }
+    if (!S_ISDIR(st.st_mode))
+      kind = HUSK_PATH_FILE;
+  }
+  target = husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
+  if (target < 0) {
+    mnt_error(&mt, -target, "create the mount point", err);
+    goto out;
+  }
+  r = bind ? mount_bind(&mt, target, err) : mount_other(&mt, target, err);
+  if (r == 0)
+    r = mount_finish(&mt, err);
+out:
+  husk_mount_opts_free(&mt.opts);
+  free(mt.dest);
+  free(mt.shown_dest);
+  free(mt.source);
+  return r;
+}
+
+/* ---- the three steps ------------------------------------------------------ */
+
+/* linux.rootfsPropagation as MS_* flags; the string wins over the number. */
+static int rootfs_propagation(const struct husk_spec *spec, unsigned long *flags,
+                              husk_error_t *err) {
+  *flags = spec->linux_.rootfs_propagation_flags;
+  const char *name = spec->linux_.rootfs_propagation;
+  if (name && name[0]) {
+    *flags = husk_mount_propagation_flags(name);
+    if (*flags == 0)
+      return husk_error_set(err, EINVAL, "linux.rootfsPropagation: unknown value \"%s\"", name);
+  }
+  return 0;
+}
+
+int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
+  if (ctx == NULL || ctx->spec == NULL || ctx->rootfs == NULL)
+    return husk_error_set(err, EINVAL, "rootfs: no spec or rootfs path");
+  unsigned long prop;
+  if (rootfs_propagation(ctx->spec, &prop, err) < 0)
+    return -1;
+  /* Nothing mounted from here on may reach the host: slave by default (the
+   * container still sees host mounts come and go), private when asked.
+   * Either way no mount is shared any more, which pivot_root needs. */
+  unsigned long initial = MS_REC | ((prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE);
+  if (mount(NULL, "/", "", initial, NULL) < 0)
+    return husk_error_set(err, errno, "make / %s", initial & MS_PRIVATE ? "rprivate" : "rslave");
+  /* pivot_root wants the new root to be a mount point. */
+  if (mount(ctx->rootfs, ctx->rootfs, "", MS_BIND | MS_REC, NULL) < 0)
+    return husk_error_set(err, errno, "mount %s to %s", ctx->rootfs, ctx->rootfs);
+  _cleanup_close_ int rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfs_fd < 0)
+    return husk_error_set(err, errno, "open %s", ctx->rootfs);
+
+  for (size_t i = 0; i < ctx->spec->mounts_len; i++)
+    if (mount_one(ctx, rootfs_fd, i, err) < 0)
+      return -1;
+
+  struct husk_dev_ctx dev = {
+      .rootfs_fd = rootfs_fd,
+      .rootfs = ctx->rootfs,
+      .spec = ctx->spec,
+      .in_userns = ctx->in_userns,
+      .console = ctx->console,
+  };
+  return husk_dev_setup(&dev, err);
+}
+
+int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
+  if (ctx->no_pivot) {
+    /* Move the rootfs mount over / and chroot into it: weaker than
+     * pivot_root (the old root stays reachable to a chroot escape) and
+     * only for where pivot_root can't work (e.g. a ramfs root). */
+    if (chdir(ctx->rootfs) < 0)
+      return husk_error_set(err, errno, "chdir %s", ctx->rootfs);
+    if (mount(ctx->rootfs, "/", "", MS_MOVE, NULL) < 0)
+      return husk_error_set(err, errno, "move %s to /", ctx->rootfs);
+    if (chroot(".") < 0)
+      return husk_error_set(err, errno, "chroot %s", ctx->rootfs);
+    if (chdir("/") < 0)
+      return husk_error_set(err, errno, "chdir / in %s", ctx->rootfs);
+    return 0;
+  }
+  _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0)
+    return husk_error_set(err, errno, "open /");
+  _cleanup_close_ int newroot = open(ctx->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0)
+    return husk_error_set(err, errno, "open %s", ctx->rootfs);
+  if (fchdir(newroot) < 0)
+    return husk_error_set(err, errno, "chdir %s", ctx->rootfs);
+  /* pivot_root(".", "."): the old root ends up stacked under the new one,
+   * no directory for it is needed inside the image. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return husk_error_set(err, errno, "pivot_root %s", ctx->rootfs);
+  if (fchdir(oldroot) < 0)
+    return husk_error_set(err, errno, "chdir to the old root");
+  /* Slave first so that detaching it can't propagate unmounts anywhere. */
+  if (mount(NULL, ".", "", MS_SLAVE | MS_REC, NULL) < 0)
+    return husk_error_set(err, errno, "make the old root rslave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return husk_error_set(err, errno, "unmount the old root");
+  if (chdir("/") < 0)
+    return husk_error_set(err, errno, "chdir /");
+  return 0;
+}
+
+/* maskedPaths: a file gets /dev/null bound over it, a directory an empty
+ * read-only tmpfs; a path that doesn't exist has nothing to hide. */
+static int mask_path(const char *path, husk_error_t *err) {
+  if (mount("/dev/null", path, "", MS_BIND, NULL) == 0)
+    return 0;
+  if (errno == ENOENT)
+    return 0;
+  if (errno != ENOTDIR)
+    return husk_error_set(err, errno, "linux.maskedPaths: mount /dev/null to %s", path);
+  if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
+    return husk_error_set(err, errno, "linux.maskedPaths: mount tmpfs to %s", path);
+  return 0;
+}
+
+/* readonlyPaths: bind the path onto itself, then remount it read-only. */
+static int readonly_path(const char *path, husk_error_t *err) {
+  if (mount(path, path, "", MS_BIND | MS_REC, NULL) < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return husk_error_set(err, errno, "linux.readonlyPaths: mount %s to %s", path, path);
+  }
+  int r = remount_bind(path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (r < 0)
+    return husk_error_set(err, -r, "linux.readonlyPaths: remount %s read-only", path);
+  return 0;
+}
+
+int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
+  const struct husk_linux *lx = &ctx->spec->linux_;
+  for (size_t i = 0; i < lx->readonly_paths.len; i++)
+    if (readonly_path(lx->readonly_paths.items[i], err) < 0)
+      return -1;
+  for (size_t i = 0; i < lx->masked_paths.len; i++)
+    if (mask_path(lx->masked_paths.items[i], err) < 0)
+      return -1;
+  if (ctx->spec->has_root && ctx->spec->root.readonly) {
+    /* Keep what / already has (nosuid, nodev, ...): only add ro. */
+    struct statvfs sv;
+    unsigned long keep = statvfs("/", &sv) == 0 ? sv.f_flag & LOCKABLE_FLAGS : 0;
+    int r = remount_bind("/", keep | MS_RDONLY);
+    if (r < 0)
+      return husk_error_set(err, -r, "root.readonly: remount / read-only");
+  }
+  unsigned long prop;
+  if (rootfs_propagation(ctx->spec, &prop, err) < 0)
+    return -1;
+  if (prop && mount(NULL, "/", "", prop, NULL) < 0)
+    return husk_error_set(err, errno, "linux.rootfsPropagation: set %s on /",
+                          lx->rootfs_propagation ? lx->rootfs_propagation : "propagation");
+  return 0;
+}

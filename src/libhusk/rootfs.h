@@ -1,0 +1,36 @@
+/* husk — the container's root filesystem, built by the init inside its new
+ * mount namespace: propagation, the rootfs bind, `mounts` in order, /dev,
+ * pivot_root, then masked and read-only paths. */
+#ifndef HUSK_ROOTFS_H
+#define HUSK_ROOTFS_H
+
+#include <stdbool.h>
+
+#include "husk/error.h"
+#include "husk/spec.h"
+
+struct husk_rootfs_ctx {
+  const struct husk_spec *spec;
+  const char *bundle;  /* absolute path of the bundle directory */
+  const char *rootfs;  /* absolute host path of root.path (resolved against bundle) */
+  bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  bool in_userns;      /* the init is in a new user namespace (device nodes can't be made) */
+  const char *console; /* pty slave to bind on /dev/console, NULL without a terminal */
+};
+
+/* Runs in the init, in its new mount namespace, before the createContainer
+ * hooks: makes / rslave (or rootfsPropagation), binds the rootfs onto itself,
+ * mounts every entry of spec->mounts in order with targets resolved inside
+ * the rootfs, and populates /dev (default devices, linux.devices, /dev/pts,
+ * /dev/ptmx, /dev/fd, /dev/std*, /dev/shm if absent, /dev/console). */
+int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err);
+
+/* After the createContainer hooks: pivot_root (or move+chroot), detach the
+ * old root, chdir("/"). */
+int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err);
+
+/* After pivot: maskedPaths, readonlyPaths, root.readonly, and the
+ * rootfsPropagation of the new /. */
+int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err);
+
+#endif

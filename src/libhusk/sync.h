@@ -1,0 +1,42 @@
+/* husk — the parent and the container's init talk over one SOCK_SEQPACKET
+ * socketpair with small typed messages (DESIGN.md). */
+#ifndef HUSK_SYNC_H
+#define HUSK_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "husk/error.h"
+
+enum husk_sync_type {
+  HUSK_SYNC_USERNS_READY = 1, /* parent → init: uid/gid maps written */
+  HUSK_SYNC_RUN_HOOKS,        /* init → parent: namespaces and mounts ready, run the
+                                 prestart and createRuntime hooks */
+  HUSK_SYNC_HOOKS_DONE,       /* parent → init: payload: state JSON (status "creating") */
+  HUSK_SYNC_START_STATE,      /* parent → init: payload: state JSON for startContainer */
+  HUSK_SYNC_HOST_PID,         /* parent → init: payload: the init's pid on the host */
+  HUSK_SYNC_PTY_MASTER,       /* init → parent: the pty master, as SCM_RIGHTS */
+  HUSK_SYNC_CREATED,          /* init → parent: ready, waiting for `start` */
+  HUSK_SYNC_ERROR,            /* init → parent: payload: the error message */
+};
+
+/* The largest payload: the state JSON with annotations. */
+#define HUSK_SYNC_MAX_PAYLOAD (256 * 1024)
+
+struct husk_sync_msg {
+  enum husk_sync_type type;
+  char *payload; /* NUL-terminated, NULL when empty; caller frees */
+  size_t len;
+  int fd; /* received fd, -1 when none */
+};
+
+int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,
+                   husk_error_t *err);
+/* Receive one message; a closed peer is an error "init exited before ...". */
+int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err);
+/* Receive and insist on one type; an HUSK_SYNC_ERROR message becomes err. */
+int husk_sync_expect(int sock, enum husk_sync_type type, struct husk_sync_msg *msg,
+                     husk_error_t *err);
+void husk_sync_msg_free(struct husk_sync_msg *msg);
+
+#endif

@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# The runtime under test ($RUNTIME, e.g. husk) next to the reference
+# ($REFERENCE, default runc) on the same bundles: same state JSON keys and
+# status values, same exit codes for run/kill/delete/start and their errors.
+# Runs only when both binaries exist and differ.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+	command -v "$RUNTIME" >/dev/null 2>&1 || skip "RUNTIME=$RUNTIME not found"
+	command -v "$REFERENCE" >/dev/null 2>&1 || skip "REFERENCE=$REFERENCE not found"
+	if is_runc "$RUNTIME"; then
+		skip "RUNTIME is runc itself; set RUNTIME=husk REFERENCE=runc"
+	fi
+	common_setup
+	REF_ROOT=$T/refroot
+	mkdir -p "$REF_ROOT"
+}
+
+# on RUNNER ARGS...: RUNNER is rt (runtime under test) or ref (reference)
+on() {
+	local r=$1
+	shift
+	"$r" "$@" </dev/null
+}
+
+# rc RUNNER ARGS...: print the exit code
+rc() {
+	local c=0
+	on "$@" >/dev/null 2>&1 || c=$?
+	echo "$c"
+}
+
+# same WHAT SCENARIO: run SCENARIO with rt and with ref, compare its output
+same() {
+	local what=$1 scenario=$2 a b
+	a=$("$scenario" rt)
+	b=$("$scenario" ref)
+	if [ "$a" != "$b" ]; then
+		printf '%s differs\n  %s: %s\n  %s: %s\n' "$what" "$RUNTIME" "$a" "$REFERENCE" "$b" >&2
+		return 1
+	fi
+}
+
+keys() { jq -c 'keys' ; }
+
+# ------------------------------------------------------------- scenarios ---
+
+sc_state_created() {
+	local r=$1
+	CIDS+=("$CID")
+	on "$r" create --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" state "$CID" | jq -c '{keys: keys, status, pidtype: (.pid | type), id, bundle}'
+}
+
+sc_state_running() {
+	local r=$1
+	on "$r" create --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" start "$CID"
+	on "$r" state "$CID" | jq -c '{keys: keys, status, pidtype: (.pid | type)}'
+}
+
+sc_state_stopped() {
+	local r=$1 i s
+	on "$r" create --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" kill "$CID" KILL
+	for i in $(seq 50); do
+		s=$(on "$r" state "$CID" | jq -r .status)
+		[ "$s" = stopped ] && break
+		sleep 0.1
+	done
+	# pid may be 0 or absent for a stopped container; compare the rest
+	on "$r" state "$CID" | jq -c '{keys: (keys - ["pid"]), status}'
+}
+
+sc_run_exit() {
+	local r=$1
+	cmd 'exit 7'
+	rc "$r" run --bundle "$BUNDLE" "$CID"
+}
+
+sc_run_killed() {
+	local r=$1 p c=0 i
+	sleeper
+	on "$r" run --bundle "$BUNDLE" "$CID" >/dev/null 2>&1 &
+	p=$!
+	for i in $(seq 50); do
+		[ "$(on "$r" state "$CID" 2>/dev/null | jq -r .status)" = running ] && break
+		sleep 0.1
+	done
+	on "$r" kill "$CID" KILL
+	wait "$p" || c=$?
+	echo "$c"
+}
+
+sc_errors() {
+	local r=$1
+	sleeper
+	echo "state-unknown $(rc "$r" state nope)"
+	echo "start-unknown $(rc "$r" start nope)"
+	echo "kill-unknown $(rc "$r" kill nope KILL)"
+	echo "delete-unknown $(rc "$r" delete nope)"
+	on "$r" create --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	echo "create-duplicate $(rc "$r" create --bundle "$BUNDLE" "$CID")"
+	echo "start $(rc "$r" start "$CID")"
+	echo "start-running $(rc "$r" start "$CID")"
+	echo "delete-running $(rc "$r" delete "$CID")"
+	echo "kill-bad-signal $(rc "$r" kill "$CID" NOSUCHSIG)"
+	echo "kill-running $(rc "$r" kill "$CID" KILL)"
+	sleep 0.5
+	echo "kill-stopped $(rc "$r" kill "$CID" KILL)"
+	echo "start-stopped $(rc "$r" start "$CID")"
+	echo "delete-stopped $(rc "$r" delete "$CID")"
+	echo "delete-again $(rc "$r" delete "$CID")"
+	echo "delete-force-unknown $(rc "$r" delete --force nope)"
+	# not compared: delete of a created container without --force (runc
+	# deletes it and exits 0; runtime.md says it MUST fail) - see runtime.bats
+}
+
+sc_create_errors() {
+	local r=$1
+	sleeper
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg '.root.path = "missing-rootfs"'
+	echo "missing-rootfs $(rc "$r" create --bundle "$BUNDLE" "$CID-1") $(on "$r" list -q | wc -l)"
+	cp "$T/config.saved" "$BUNDLE/config.json"
+	cfg '.hooks.prestart = [{"path": "/bin/false"}]'
+	echo "failing-hook $(rc "$r" create --bundle "$BUNDLE" "$CID-2") $(on "$r" list -q | wc -l)"
+	cp "$T/config.saved" "$BUNDLE/config.json"
+	cfg --arg m "$MARK" '.process.args = ["/no/such/binary", $m]'
+	echo "bad-binary-run $(rc "$r" run --bundle "$BUNDLE" "$CID-3") $(on "$r" list -q | wc -l)"
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+sc_list_format() {
+	local r=$1
+	sleeper
+	on "$r" create --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" list -q
+	on "$r" list --format json | jq -c '.[] | {keys: (keys - ["created", "pid", "owner"]), status}'
+}
+
+# ----------------------------------------------------------------- tests ---
+
+@test "side by side: state of a created container (keys, status, pid type, id, bundle)" {
+	same "state (created)" sc_state_created
+}
+
+@test "side by side: state of a running container (keys, status)" {
+	sleeper
+	same "state (running)" sc_state_running
+}
+
+@test "side by side: state of a stopped container (keys, status)" {
+	sleeper
+	same "state (stopped)" sc_state_stopped
+}
+
+@test "side by side: run returns the program's exit code" {
+	same "run exit code" sc_run_exit
+}
+
+@test "side by side: run of a killed container returns 128+9" {
+	same "run exit code after kill" sc_run_killed
+}
+
+@test "side by side: exit codes of state/start/kill/delete and their errors" {
+	same "exit codes" sc_errors
+}
+
+@test "side by side: failing create/run give the same exit codes and leave no container" {
+	same "create errors" sc_create_errors
+}
+
+@test "side by side: list -q and list --format json" {
+	same "list" sc_list_format
+}
