@@ -23,6 +23,7 @@
 #include "husk/state.h"
 #include "init.h"
 #include "namespace.h"
+#include "rootfs.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -30,21 +31,27 @@
 #define EXEC_FIFO "exec.fifo"
 #define HUSK_CONFIG_MAX_SIZE (16 * 1024 * 1024)
 
+/* Warnings of the spec ("log a warning") go to stderr, where runc puts them. */
+static void warn_stderr(void *data, const char *msg) {
+  (void)data;
+  fprintf(stderr, "husk: warning: %s\n", msg);
+}
+
 /* ---- signals ------------------------------------------------------------ */
 
 static const struct {
   const char *name;
   int sig;
 } signal_names[] = {
-    {"ABRT", SIGABRT},     {"ALRM", SIGALRM}, {"BUS", SIGBUS},   {"CHLD", SIGCHLD},
-    {"CLD", SIGCHLD},      {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},
-    {"ILL", SIGILL},       {"INT", SIGINT},   {"IO", SIGIO},     {"IOT", SIGIOT},
-    {"KILL", SIGKILL},     {"PIPE", SIGPIPE}, {"POLL", SIGPOLL}, {"PROF", SIGPROF},
-    {"PWR", SIGPWR},       {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT},
-    {"STOP", SIGSTOP},     {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},
-    {"USR1", SIGUSR1},     {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ},
+    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},       {"CHLD", SIGCHLD},
+    {"CLD", SIGCHLD},  {"CONT", SIGCONT}, {"FPE", SIGFPE},       {"HUP", SIGHUP},
+    {"ILL", SIGILL},   {"INT", SIGINT},   {"IO", SIGIO},         {"IOT", SIGIOT},
+    {"KILL", SIGKILL}, {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},     {"PROF", SIGPROF},
+    {"PWR", SIGPWR},   {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV},     {"STKFLT", SIGSTKFLT},
+    {"STOP", SIGSTOP}, {"SYS", SIGSYS},   {"TERM", SIGTERM},     {"TRAP", SIGTRAP},
+    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH},
+    {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
 };
 
 int husk_signal_parse(const char *name, int *sig, husk_error_t *err) {
@@ -290,13 +297,15 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     return -1;
   if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_pty) {
     husk_spec_free(spec);
-    return husk_error_set(err, EINVAL, "cannot allocate tty if runc will detach without setting "
-                                       "console socket");
+    return husk_error_set(err, EINVAL,
+                          "cannot allocate tty if runc will detach without setting "
+                          "console socket");
   }
   if (!spec->process.terminal && opts->console_socket) {
     husk_spec_free(spec);
-    return husk_error_set(err, EINVAL, "cannot use console socket if runc will not detach or "
-                                       "allocate tty");
+    return husk_error_set(err, EINVAL,
+                          "cannot use console socket if runc will not detach or "
+                          "allocate tty");
   }
 
   if (husk_state_create_dir(opts->root, opts->id, err) < 0) {
@@ -315,6 +324,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   struct husk_ns_saved saved;
   bool have_plan = false;
   struct husk_process *process = NULL;
+  int *idmap_trees = NULL;
   int fds[2] = {-1, -1}, fifo_fd = -1;
   struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
 
@@ -322,7 +332,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (husk_write_file_atomic(config_copy, config_text, config_len, 0600, err) < 0)
     goto fail;
-  if (mkfifo(fifo, 0622) < 0) {
+  /* 0622 whatever the umask: the init may run as another uid (user namespace). */
+  if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0) {
     husk_error_set(err, errno, "mkfifo %s", fifo);
     goto fail;
   }
@@ -347,6 +358,11 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   }
   process = process_with_listen_env(&spec->process, opts->listen_fds);
+  if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
+    struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
+    if (husk_rootfs_idmapped_trees(&rctx, &idmap_trees, err) < 0)
+      goto fail;
+  }
 
   c.state = (struct husk_state){
       .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
@@ -381,6 +397,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .no_pivot = opts->no_pivot,
         .no_new_keyring = opts->no_new_keyring,
         .process = process,
+        .idmap_trees = idmap_trees,
     };
     husk_init_run(&args);
   }
@@ -395,6 +412,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   fds[1] = -1;
   close(fifo_fd);
   fifo_fd = -1;
+  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
+  idmap_trees = NULL;
   c.sync_fd = fds[0];
 
   if (plan.new_user) {
@@ -430,7 +449,8 @@ fail:
   kill_and_reap(c.pid);
   if (c.hooks_failed) {
     _cleanup_free_ char *stopped = state_json_with_status(&c.state, HUSK_STATUS_STOPPED);
-    husk_hooks_run(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", stopped, NULL);
+    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", stopped,
+                       warn_stderr, NULL);
   }
   if (c.pty_master >= 0)
     close(c.pty_master);
@@ -442,6 +462,7 @@ fail:
     close(fifo_fd);
   if (have_plan)
     husk_ns_plan_close(&plan);
+  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
   c.state.annotations = NULL;
   c.state.annotations_len = 0;
   husk_state_free(&c.state);
@@ -469,7 +490,10 @@ static int open_container(const char *root, const char *id, bool exclusive, int 
   return 0;
 }
 
-/* Wait for the init to read "go" from the fifo; fail if it died first. */
+/* Open the fifo, which lets the init go, and read what it reports: "0"
+ * once the startContainer hooks passed, then EOF when its execve closed the
+ * fifo; "E<message>" when a hook or the execve failed.  Fail if the init
+ * died first. */
 static int release_init(const char *fifo, const struct husk_state *st, husk_error_t *err) {
   /* O_NONBLOCK: opening a fifo for reading never blocks then, and poll()
    * reports no hang-up until a writer has come, so a dead init can't make
@@ -477,24 +501,37 @@ static int release_init(const char *fifo, const struct husk_state *st, husk_erro
   _cleanup_close_ int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return husk_error_set(err, errno, "open %s", fifo);
+  char report[4096];
+  size_t used = 0;
   for (;;) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int n = poll(&p, 1, 100);
     if (n < 0 && errno != EINTR)
       return husk_error_set(err, errno, "poll %s", fifo);
     if (n > 0) {
-      char c;
-      ssize_t r = read(fd, &c, 1);
-      if (r == 1)
-        return 0;
-      if (r < 0 && errno == EAGAIN)
+      ssize_t r = read(fd, report + used, sizeof(report) - 1 - used);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR))
         continue;
-      return husk_error_set(err, 0, "the container's init exited before it was started");
+      if (r > 0) {
+        used += (size_t)r;
+        if (used < sizeof(report) - 1)
+          continue;
+      }
+      break; /* EOF (the init exec'd or died), or a full report */
     }
-    struct husk_state probe = *st;
-    if (husk_state_refresh_status(&probe) == HUSK_STATUS_STOPPED)
-      return husk_error_set(err, 0, "the container's init exited before it was started");
+    if (used == 0) {
+      struct husk_state probe = *st;
+      if (husk_state_refresh_status(&probe) == HUSK_STATUS_STOPPED)
+        break;
+    }
   }
+  report[used] = '\0';
+  char *failure = strchr(report, 'E');
+  if (failure)
+    return husk_error_set(err, 0, "%s", failure + 1);
+  if (report[0] != '0')
+    return husk_error_set(err, 0, "the container's init exited before it was started");
+  return 0;
 }
 
 int husk_container_start(const char *root, const char *id, husk_error_t *err) {
@@ -518,8 +555,7 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
     husk_error_set(err, 0, "cannot start an already running container");
     goto out;
   default:
-    husk_error_set(err, 0, "cannot start a container in the %s state",
-                   husk_status_name(st.status));
+    husk_error_set(err, 0, "cannot start a container in the %s state", husk_status_name(st.status));
     goto out;
   }
   /* The hooks come from the config as it was at create time: config.json
@@ -609,8 +645,14 @@ static void wait_gone(struct husk_state *st) {
 int husk_container_delete(const char *root, const char *id, bool force, husk_error_t *err) {
   int lock_fd;
   struct husk_state st;
-  if (open_container(root, id, true, &lock_fd, &st, err) < 0)
+  if (open_container(root, id, true, &lock_fd, &st, err) < 0) {
+    /* runc: deleting a container that doesn't exist is fine with --force. */
+    if (force && err && err->errnum == ENOENT) {
+      husk_error_clear(err);
+      return 0;
+    }
     return -1;
+  }
   int ret = -1;
   _cleanup_free_ char *dir = husk_state_dir(root, id);
   _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
@@ -628,11 +670,8 @@ int husk_container_delete(const char *root, const char *id, bool force, husk_err
   if (husk_spec_load(config, &spec, NULL) == 0) {
     /* runtime.md step 13: a failing poststop hook is only a warning. */
     _cleanup_free_ char *json = husk_state_oci_json(&st, NULL);
-    husk_error_t hook_err = {0};
-    if (husk_hooks_run(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
-                       &hook_err) < 0)
-      fprintf(stderr, "husk: warning: %s\n", hook_err.msg);
-    husk_error_clear(&hook_err);
+    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
+                       warn_stderr, NULL);
     husk_spec_free(spec);
   }
   ret = husk_state_destroy(root, id, err);

@@ -402,3 +402,19 @@ int husk_hooks_run(const struct husk_hook *hooks, size_t n, const char *stage,
       return -1;
   return 0;
 }
+
+int husk_hooks_run_all(const struct husk_hook *hooks, size_t n, const char *stage,
+                       const char *state_json, void (*warn)(void *data, const char *msg),
+                       void *warn_data) {
+  int failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    husk_error_t err = {0};
+    if (run_one(&hooks[i], i, stage, state_json, &err) < 0) {
+      failed++;
+      if (warn)
+        warn(warn_data, err.msg);
+    }
+    husk_error_clear(&err);
+  }
+  return failed;
+}

@@ -15,4 +15,11 @@
 int husk_hooks_run(const struct husk_hook *hooks, size_t n, const char *stage,
                    const char *state_json, husk_error_t *err);
 
+/* Run every hook even when some fail (poststop: a failure is only a
+ * warning, runtime.md step 13); each failure goes to warn().  Returns the
+ * number of hooks that failed. */
+int husk_hooks_run_all(const struct husk_hook *hooks, size_t n, const char *stage,
+                       const char *state_json, void (*warn)(void *data, const char *msg),
+                       void *warn_data);
+
 #endif

@@ -31,8 +31,7 @@
 #endif
 
 __attribute__((noreturn)) static void fail_to_parent(int sync_fd, husk_error_t *err) {
-  husk_sync_send(sync_fd, HUSK_SYNC_ERROR, err->msg ? err->msg : "container init failed", -1,
-                 NULL);
+  husk_sync_send(sync_fd, HUSK_SYNC_ERROR, err->msg ? err->msg : "container init failed", -1, NULL);
   _exit(1);
 }
 
@@ -122,22 +121,32 @@ static bool needs_seccomp_listener(const struct husk_spec *spec) {
   return false;
 }
 
-/* Block until `start` opens the fifo for reading; our byte tells it we go. */
-static int wait_for_start(int fifo_path_fd, husk_error_t *err) {
+/* Block until `start` opens the fifo for reading; returns the fifo, on
+ * which we then report to `start` (see release_init in container.c). */
+static int wait_for_start(int fifo_path_fd, bool in_userns, husk_error_t *err) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
+  /* A non-dumpable process's /proc/self/fd belongs to the host's root, out of
+   * reach of the container's root in a user namespace: become dumpable. That
+   * is safe there, as that root can't write the host's husk binary. */
+  if (in_userns)
+    prctl(PR_SET_DUMPABLE, 1);
   int fd;
   do
     fd = open(path, O_WRONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return husk_error_set(err, errno, "open exec fifo (is /proc mounted in the container?)");
-  int r = husk_write_all(fd, "0", 1);
-  close(fd);
   close(fifo_path_fd);
-  if (r < 0)
-    return husk_error_set(err, errno, "write exec fifo");
-  return 0;
+  return fd;
+}
+
+/* Tell `start` what went wrong; it prints it and fails. */
+__attribute__((noreturn)) static void fail_to_start(int fifo, husk_error_t *err, int status) {
+  const char *msg = err->msg ? err->msg : "container init failed";
+  if (fifo < 0 || husk_write_all(fifo, "E", 1) < 0 || husk_write_all(fifo, msg, strlen(msg)) < 0)
+    fprintf(stderr, "husk: %s\n", msg);
+  _exit(status);
 }
 
 /* runtime-linux.md "File descriptors": stdio and the fds passed on purpose
@@ -159,11 +168,8 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   int sync_fd = a->sync_fd;
   struct husk_sync_msg msg = {.fd = -1};
 
-  /* Die with the runtime while it still sets us up; stay non-dumpable so no
-   * process of the container can open our /proc/<pid>/exe (the host's husk)
-   * before execve replaces it. */
+  /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  prctl(PR_SET_DUMPABLE, 0);
   if (a->lock_fd >= 0)
     close(a->lock_fd);
   signal(SIGPIPE, SIG_DFL);
@@ -186,6 +192,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .rootfs = a->rootfs,
       .no_pivot = a->no_pivot,
       .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
+      .idmap_trees = a->idmap_trees,
   };
   if (husk_rootfs_prepare(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
@@ -214,9 +221,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
                      "createContainer", creating_json, &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_rootfs_finalize(&rootfs, &err) < 0)
-    fail_to_parent(sync_fd, &err);
-  if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
+  if (husk_rootfs_pivot(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
 
   struct husk_exec_ctx exec = {
@@ -231,30 +236,40 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .has_seccomp_listener = listener_fd >= 0,
       .seccomp_listener_fd = listener_fd,
   };
-  if (husk_exec_prepare(&exec, &err) < 0)
+  /* linux.sysctl is written before readonlyPaths make /proc/sys read-only. */
+  if (husk_exec_prepare(&exec, &err) < 0 || husk_rootfs_finalize(&rootfs, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
   if (a->process->cwd && chdir(a->process->cwd) == 0 && check_executable(a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
   if (chdir("/") < 0)
     fail_to_parent(sync_fd, &err);
 
-  /* From here on the runtime that created us exits: don't die with it. */
+  /* From here on the runtime that created us exits: don't die with it.
+   * And from here on processes of the container may exist (`exec`): be
+   * non-dumpable, so none can open our /proc/<pid>/exe (the host's husk
+   * binary) before execve replaces it. */
   prctl(PR_SET_PDEATHSIG, 0);
+  prctl(PR_SET_DUMPABLE, 0);
   if (husk_sync_send(sync_fd, HUSK_SYNC_CREATED, NULL, -1, &err) < 0)
     _exit(1);
   close(sync_fd);
 
-  if (wait_for_start(a->fifo_fd, &err) < 0 ||
-      husk_hooks_run(spec->hooks.start_container, spec->hooks.start_container_len,
-                     "startContainer", created_json, &err) < 0) {
-    fprintf(stderr, "husk: %s\n", err.msg);
-    _exit(1);
-  }
-  if (keep_only_preserved_fds(a->preserve_fds, &err) < 0) {
-    fprintf(stderr, "husk: %s\n", err.msg);
-    _exit(1);
+  int fifo = wait_for_start(a->fifo_fd, rootfs.in_userns, &err);
+  if (fifo < 0)
+    fail_to_start(-1, &err, 1);
+  if (husk_hooks_run(spec->hooks.start_container, spec->hooks.start_container_len, "startContainer",
+                     created_json, &err) < 0)
+    fail_to_start(fifo, &err, 1);
+  if (keep_only_preserved_fds(a->preserve_fds, &err) < 0)
+    fail_to_start(fifo, &err, 1);
+  /* "0": started; the fifo closes at execve (O_CLOEXEC), which `start`
+   * sees as the end of our report. */
+  if (husk_write_all(fifo, "0", 1) < 0) {
+    husk_error_set(&err, errno, "write exec fifo");
+    fail_to_start(-1, &err, 1);
   }
   husk_exec_finish(&exec, &err);
-  fprintf(stderr, "husk: %s\n", err.msg ? err.msg : "exec failed");
-  _exit(127);
+  fail_to_start(fifo, &err, 127);
 }

@@ -16,8 +16,8 @@
 #endif
 
 static const char *const proc_ns_name[HUSK_NS_COUNT] = {
-    [HUSK_NS_MOUNT] = "mnt", [HUSK_NS_PID] = "pid",       [HUSK_NS_NETWORK] = "net",
-    [HUSK_NS_UTS] = "uts",   [HUSK_NS_IPC] = "ipc",       [HUSK_NS_USER] = "user",
+    [HUSK_NS_MOUNT] = "mnt",     [HUSK_NS_PID] = "pid",   [HUSK_NS_NETWORK] = "net",
+    [HUSK_NS_UTS] = "uts",       [HUSK_NS_IPC] = "ipc",   [HUSK_NS_USER] = "user",
     [HUSK_NS_CGROUP] = "cgroup", [HUSK_NS_TIME] = "time",
 };
 
@@ -150,8 +150,8 @@ int husk_ns_parent_restore(struct husk_ns_saved *saved, husk_error_t *err) {
     if (saved->fd[t] < 0)
       continue;
     if (setns(saved->fd[t], husk_ns_clone_flag(t)) < 0 && ret == 0)
-      ret = husk_error_set(err, errno, "return to the runtime's %s namespace",
-                           husk_ns_type_name(t));
+      ret =
+          husk_error_set(err, errno, "return to the runtime's %s namespace", husk_ns_type_name(t));
     close(saved->fd[t]);
     saved->fd[t] = -1;
   }
@@ -160,8 +160,8 @@ int husk_ns_parent_restore(struct husk_ns_saved *saved, husk_error_t *err) {
 
 int husk_ns_init_join(const struct husk_ns_plan *plan, husk_error_t *err) {
   /* The user namespace first: it decides what we may do in the others. */
-  static const enum husk_ns_type order[] = {HUSK_NS_USER,  HUSK_NS_MOUNT, HUSK_NS_NETWORK,
-                                            HUSK_NS_IPC,   HUSK_NS_UTS,   HUSK_NS_CGROUP,
+  static const enum husk_ns_type order[] = {HUSK_NS_USER, HUSK_NS_MOUNT, HUSK_NS_NETWORK,
+                                            HUSK_NS_IPC,  HUSK_NS_UTS,   HUSK_NS_CGROUP,
                                             HUSK_NS_TIME};
   bool joined_user = plan->join_fd[HUSK_NS_USER] >= 0;
   for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -196,8 +196,8 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *
 
 int husk_userns_write_maps(pid_t pid, const struct husk_spec *spec, husk_error_t *err) {
   const struct husk_linux *lx = &spec->linux_;
-  if (write_map(pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings",
-                err) < 0)
+  if (write_map(pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings", err) <
+      0)
     return -1;
   return write_map(pid, "gid_map", lx->gid_mappings, lx->gid_mappings_len, "linux.gidMappings",
                    err);

@@ -37,6 +37,7 @@
 /* One entry of spec->mounts while it is being mounted. */
 struct mnt {
   const struct husk_rootfs_ctx *ctx;
+  size_t index; /* in spec->mounts */
   int rootfs_fd;
   const struct husk_mount *m;
   struct husk_mount_opts opts;
@@ -119,8 +120,14 @@ static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
   if (pid == 0) {
     close(ready[0]);
     close(hold[1]);
+    /* Our pid as the /proc we see counts it: the init runs in a new pid
+     * namespace but still has the host's /proc mounted, where fork()'s
+     * return value would name another process. */
+    char self[16] = "";
+    ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
     char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
-    if (write(ready[1], &c, 1) != 1)
+    if (write(ready[1], &c, 1) != 1 || write(ready[1], self, sizeof(self)) != sizeof(self))
       _exit(1);
     /* Stay until the parent has the namespace: read returns at its close. */
     (void)!read(hold[0], &c, 1);
@@ -130,17 +137,21 @@ static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
   close(ready[1]);
   close(hold[0]);
   char c = 'n';
-  if (r == 0 && read(ready[0], &c, 1) != 1)
+  char proc_pid[16] = "";
+  if (r == 0 && (read(ready[0], &c, 1) != 1 ||
+                 read(ready[0], proc_pid, sizeof(proc_pid)) != (ssize_t)sizeof(proc_pid)))
     r = -ECHILD;
   if (r == 0 && c != 'y')
     r = -EPERM;
+  proc_pid[sizeof(proc_pid) - 1] = '\0';
+  pid_t seen = proc_pid[0] ? (pid_t)atoi(proc_pid) : pid;
   if (r == 0)
-    r = write_map(pid, "uid_map", uids, uids_len);
+    r = write_map(seen, "uid_map", uids, uids_len);
   if (r == 0)
-    r = write_map(pid, "gid_map", gids, gids_len);
+    r = write_map(seen, "gid_map", gids, gids_len);
   int fd = -1;
   if (r == 0) {
-    _cleanup_free_ char *ns = husk_xasprintf("/proc/%d/ns/user", (int)pid);
+    _cleanup_free_ char *ns = husk_xasprintf("/proc/%d/ns/user", (int)seen);
     fd = open(ns, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       r = -errno;
@@ -187,22 +198,39 @@ static int idmap_fd_for(const struct mnt *mt, husk_error_t *err) {
   return fd < 0 ? mnt_error(mt, errno, "open the container's user namespace", err) : fd;
 }
 
-/* open_tree(OPEN_TREE_CLONE) of the source, MOUNT_ATTR_IDMAP on the clone,
- * move_mount onto the target. */
-static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err) {
+/* open_tree(OPEN_TREE_CLONE) of the source with MOUNT_ATTR_IDMAP: a
+ * detached tree, ready for move_mount. */
+static int make_idmapped_tree(const struct mnt *mt, husk_error_t *err) {
   _cleanup_close_ int userns = idmap_fd_for(mt, err);
   if (userns < 0)
     return -1;
   unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
   if (mt->opts.flags & MS_REC)
     tree_flags |= AT_RECURSIVE;
-  _cleanup_close_ int tree = open_tree(AT_FDCWD, mt->source, tree_flags);
+  int tree = open_tree(AT_FDCWD, mt->source, tree_flags);
   if (tree < 0)
     return mnt_error(mt, errno, "open_tree", err);
   struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
   unsigned set_flags = AT_EMPTY_PATH | (mt->opts.ridmap ? AT_RECURSIVE : 0);
-  if (mount_setattr(tree, "", set_flags, &attr, sizeof attr) < 0)
-    return mnt_error(mt, errno, "mount_setattr(MOUNT_ATTR_IDMAP)", err);
+  if (mount_setattr(tree, "", set_flags, &attr, sizeof attr) < 0) {
+    int e = errno;
+    close(tree);
+    return mnt_error(mt, e, "mount_setattr(MOUNT_ATTR_IDMAP)", err);
+  }
+  return tree;
+}
+
+/* Attach the idmapped tree: made by the parent when the container has a
+ * user namespace (where we may not write the maps), else made here. */
+static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err) {
+  const int *premade = mt->ctx->idmap_trees;
+  _cleanup_close_ int tree = -1;
+  if (premade && premade[mt->index] >= 0)
+    tree = dup(premade[mt->index]);
+  else
+    tree = make_idmapped_tree(mt, err);
+  if (tree < 0)
+    return premade && premade[mt->index] >= 0 ? mnt_error(mt, errno, "dup", err) : -1;
   if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return mnt_error(mt, errno, "move_mount", err);
   return 0;
@@ -520,7 +548,7 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, size_t in
   const struct husk_mount *m = &ctx->spec->mounts[index];
   if (m->destination == NULL || m->destination[0] == '\0')
     return husk_error_set(err, EINVAL, "mounts[%zu]: empty destination", index);
-  struct mnt mt = {.ctx = ctx, .rootfs_fd = rootfs_fd, .m = m};
+  struct mnt mt = {.ctx = ctx, .index = index, .rootfs_fd = rootfs_fd, .m = m};
   _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", index);
   if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
     return -1;
@@ -572,6 +600,53 @@ out:
   free(mt.shown_dest);
   free(mt.source);
   return r;
+}
+
+int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
+                               husk_error_t *err) {
+  const struct husk_spec *spec = ctx->spec;
+  int *trees = husk_xcalloc(spec->mounts_len ? spec->mounts_len : 1, sizeof(int));
+  for (size_t i = 0; i < spec->mounts_len; i++)
+    trees[i] = -1;
+  for (size_t i = 0; i < spec->mounts_len; i++) {
+    const struct husk_mount *m = &spec->mounts[i];
+    struct mnt mt = {.ctx = ctx, .index = i, .rootfs_fd = -1, .m = m};
+    _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", i);
+    if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
+      goto fail;
+    bool idmapped = mt.opts.idmap || mt.opts.ridmap || m->uid_mappings_len || m->gid_mappings_len;
+    int r = 0;
+    if (idmapped && m->source && m->source[0]) {
+      mt.dest = husk_xstrdup(m->destination ? m->destination : "");
+      mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
+      mt.shown = m->source;
+      mt.source = m->source[0] == '/' || ctx->bundle == NULL
+                      ? husk_xstrdup(m->source)
+                      : husk_xasprintf("%s/%s", ctx->bundle, m->source);
+      trees[i] = make_idmapped_tree(&mt, err);
+      r = trees[i] < 0 ? -1 : 0;
+    }
+    husk_mount_opts_free(&mt.opts);
+    free(mt.dest);
+    free(mt.shown_dest);
+    free(mt.source);
+    if (r < 0)
+      goto fail;
+  }
+  *trees_out = trees;
+  return 0;
+fail:
+  husk_rootfs_idmapped_trees_free(trees, spec->mounts_len);
+  return -1;
+}
+
+void husk_rootfs_idmapped_trees_free(int *trees, size_t n) {
+  if (trees == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (trees[i] >= 0)
+      close(trees[i]);
+  free(trees);
 }
 
 /* ---- the three steps ------------------------------------------------------ */

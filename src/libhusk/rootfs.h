@@ -16,7 +16,17 @@ struct husk_rootfs_ctx {
   bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
   bool in_userns;      /* the init is in a new user namespace (device nodes can't be made) */
   const char *console; /* pty slave to bind on /dev/console, NULL without a terminal */
+  /* Idmapped trees made by the parent, one per spec->mounts entry (-1: make
+   * it here), see husk_rootfs_idmapped_trees; NULL: none. */
+  const int *idmap_trees;
 };
+
+/* In the parent, before clone, when the container gets a user namespace:
+ * there the init can't write the maps of an idmap user namespace, so the
+ * parent makes the detached idmapped trees (open_tree + mount_setattr) and
+ * the init only attaches them.  *trees gets one fd (or -1) per mount. */
+int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees, husk_error_t *err);
+void husk_rootfs_idmapped_trees_free(int *trees, size_t n);
 
 /* Runs in the init, in its new mount namespace, before the createContainer
  * hooks: makes / rslave (or rootfsPropagation), binds the rootfs onto itself,
