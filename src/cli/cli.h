@@ -136,6 +136,18 @@ int cmd_start(struct husk_cli *cli, int argc, char **argv);
 int cmd_run(struct husk_cli *cli, int argc, char **argv);
 int cmd_kill(struct husk_cli *cli, int argc, char **argv);
 int cmd_delete(struct husk_cli *cli, int argc, char **argv);
+/* pause/resume, update, ps, events: cmd_pause.c, cmd_update.c, cmd_ps.c, cmd_events.c */
+extern const struct husk_option cmd_update_options[];
+extern const struct husk_option cmd_ps_options[];
+extern const struct husk_option cmd_events_options[];
+int cmd_pause(struct husk_cli *cli, int argc, char **argv);
+int cmd_resume(struct husk_cli *cli, int argc, char **argv);
+int cmd_update(struct husk_cli *cli, int argc, char **argv);
+int cmd_ps(struct husk_cli *cli, int argc, char **argv);
+int cmd_events(struct husk_cli *cli, int argc, char **argv);
+/* exec: cmd_exec.c */
+extern const struct husk_option cmd_exec_options[];
+int cmd_exec(struct husk_cli *cli, int argc, char **argv);
 
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);

@@ -45,6 +45,7 @@ int husk_cli_create_opts(const struct husk_cli *cli, const struct husk_flag *fla
       .pid_file = flags[CREATE_OPT_PID_FILE].set ? flags[CREATE_OPT_PID_FILE].value : NULL,
       .no_pivot = flag_true(&flags[CREATE_OPT_NO_PIVOT]),
       .no_new_keyring = flag_true(&flags[CREATE_OPT_NO_NEW_KEYRING]),
+      .systemd_cgroup = cli->systemd_cgroup,
   };
   if (flags[CREATE_OPT_PRESERVE_FDS].set) {
     char *end = NULL;

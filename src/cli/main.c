@@ -31,13 +31,19 @@ static const struct husk_command commands[] = {
     {"delete", cmd_delete, ID_ARGS_USAGE("."),
      "delete any resources held by the container often used with detached container", NULL,
      cmd_delete_options, 1},
-    {"events", cmd_unimplemented, ID_ARGS_USAGE("."),
+    {"events", cmd_events, ID_ARGS_USAGE("."),
      "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
-     NULL, cmd_no_options, -1},
-    {"exec", cmd_unimplemented,
+     "The events command displays information about the container. By default the\n"
+     "information is displayed once every 5 seconds.",
+     cmd_events_options, 1},
+    {"exec", cmd_exec,
      "<container-id> <command> [command options]  || -p process.json "
-     "<container-id>",
-     "execute new process inside the container", NULL, cmd_no_options, -1},
+     "<container-id>\n\nWhere \"<container-id>\" is the name for the instance of the container "
+     "and\n\"<command>\" is the command to be executed in the container.\n\"<command>\" can't be "
+     "empty unless a \"-p\" flag provided.\n\nEXAMPLE:\nFor example, if the container is "
+     "configured to run the linux ps command the\nfollowing will output a list of processes "
+     "running in the container:\n\n       # husk exec <container-id> ps",
+     "execute new process inside the container", NULL, cmd_exec_options, -1},
     {"kill", cmd_kill, "<container-id> [signal]",
      "kill sends the specified signal (default: SIGTERM) to the container's init process", NULL,
      cmd_kill_options, -1},
@@ -45,14 +51,20 @@ static const struct husk_command commands[] = {
      "\n\nWhere the given root is specified via the global option \"--root\"\n(default: "
      "\"/run/husk\").",
      "lists containers started by husk with the given root", NULL, cmd_list_options, 0},
-    {"pause", cmd_unimplemented, ID_ARGS_USAGE(" to be\npaused."),
-     "pause suspends all processes inside the container", NULL, cmd_no_options, -1},
-    {"ps", cmd_unimplemented, "<container-id> [ps options]",
-     "ps displays the processes running inside a container", NULL, cmd_no_options, -1},
+    {"pause", cmd_pause, ID_ARGS_USAGE(" to be\npaused."),
+     "pause suspends all processes inside the container",
+     "The pause command suspends all processes in the instance of the container.\n\nUse husk "
+     "list to identify instances of containers and their current status.",
+     cmd_no_options, 1},
+    {"ps", cmd_ps, "<container-id> [ps options]",
+     "ps displays the processes running inside a container", NULL, cmd_ps_options, -1},
     {"restore", cmd_unimplemented, ID_ARGS_USAGE(" that you\nare restoring."),
      "restore a container from a previous checkpoint", NULL, cmd_no_options, -1},
-    {"resume", cmd_unimplemented, ID_ARGS_USAGE(" to be\nresumed."),
-     "resumes all processes that have been previously paused", NULL, cmd_no_options, -1},
+    {"resume", cmd_resume, ID_ARGS_USAGE(" to be\nresumed."),
+     "resumes all processes that have been previously paused",
+     "The resume command resumes all processes in the instance of the container.\n\nUse husk "
+     "list to identify instances of containers and their current status.",
+     cmd_no_options, 1},
     {"run", cmd_run,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
@@ -69,8 +81,8 @@ static const struct husk_command commands[] = {
     {"state", cmd_state, ID_ARGS_USAGE("."), "output the state of a container",
      "The state command outputs current state information for the\ninstance of a container.",
      cmd_no_options, 1},
-    {"update", cmd_unimplemented, ID_ARGS_USAGE("."), "update container resource constraints", NULL,
-     cmd_no_options, -1},
+    {"update", cmd_update, ID_ARGS_USAGE("."), "update container resource constraints", NULL,
+     cmd_update_options, 1},
     {"features", cmd_features, NULL, "show the enabled features",
      "Show the enabled features.\n   The result is parsable as a JSON (runtime-spec features.md).",
      cmd_no_options, 0},

@@ -46,8 +46,8 @@ int husk_cgroup_detect(enum husk_cgroup_mode *mode, husk_error_t *err);
 char *husk_cgroup_path_for(const struct husk_spec *spec, const char *id, bool systemd);
 /* The same, saying why a value is refused (and, with systemd, that systemd
  * is not running). */
-int husk_cgroup_resolve_path(const struct husk_spec *spec, const char *id, bool systemd,
-                             char **out, husk_error_t *err);
+int husk_cgroup_resolve_path(const struct husk_spec *spec, const char *id, bool systemd, char **out,
+                             husk_error_t *err);
 
 /* Create the container's cgroup in every hierarchy husk manages, enable the
  * controllers the resources need in the parents' cgroup.subtree_control

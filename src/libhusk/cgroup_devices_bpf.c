@@ -73,7 +73,7 @@ struct prog {
   struct fixup {
     size_t at;
     bool to_allow;
-  } *fixups;
+  } * fixups;
   size_t fixups_len;
 };
 
@@ -145,8 +145,8 @@ static int build_prog(const struct dev_rule *rules, size_t n, struct bpf_insn **
   emit(&p, mk(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0));
   emit(&p, mk(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff));
   emit(&p, mk(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16));
-  emit(&p, mk(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 0, 4));
-  emit(&p, mk(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 0, 8));
+  emit(&p, mk(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_1, 4, 0));
+  emit(&p, mk(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_1, 8, 0));
   emit(&p, mk(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 1, 0));
   emit(&p, mk(BPF_ALU | BPF_MOV | BPF_K, BPF_REG_3, 0, 0, ACC_NONE));
 
@@ -210,9 +210,9 @@ static int convert_rules(const struct husk_device_cgroup *in, size_t n, struct d
       r->type = BPF_DEVCG_DEV_BLOCK;
       break;
     default:
-      return husk_error_set(err, EINVAL,
-                            "linux.resources.devices[%zu].type: \"%c\" is not \"a\", \"c\" or \"b\"",
-                            i, d->type);
+      return husk_error_set(
+          err, EINVAL, "linux.resources.devices[%zu].type: \"%c\" is not \"a\", \"c\" or \"b\"", i,
+          d->type);
     }
     const struct {
       const char *name;
@@ -270,9 +270,18 @@ static int sys_bpf(int cmd, union bpf_attr *attr) {
  * the reason is at the end; the full log can be thousands of lines. */
 static char *log_tail(char *log, size_t max) {
   size_t len = strnlen(log, max);
-  while (len > 0 && (log[len - 1] == '\n' || log[len - 1] == ' '))
-    len--;
-  log[len] = '\0';
+  for (;;) {
+    while (len > 0 && (log[len - 1] == '\n' || log[len - 1] == ' '))
+      len--;
+    log[len] = '\0';
+    /* The verifier ends with its statistics ("processed N insns (limit
+     * ...) ..."): drop them so the reason is what the message ends with. */
+    char *last = strrchr(log, '\n');
+    last = last ? last + 1 : log;
+    if (strncmp(last, "processed ", 10) != 0 || last == log)
+      break;
+    len = (size_t)(last - log);
+  }
   size_t start = len > 400 ? len - 400 : 0;
   if (start > 0) {
     const char *nl = memchr(log + start, '\n', len - start);
@@ -376,18 +385,16 @@ static int detach_prog_id(int cgroup_fd, uint32_t id, husk_error_t *err) {
   if (fd < 0) {
     if (errno == ENOENT)
       return 0; /* detached and freed meanwhile */
-    return husk_error_set(err, errno,
-                          "linux.resources.devices: open the previous eBPF device filter (id %u)",
-                          id);
+    return husk_error_set(
+        err, errno, "linux.resources.devices: open the previous eBPF device filter (id %u)", id);
   }
   memset(&attr, 0, sizeof attr);
   attr.target_fd = (uint32_t)cgroup_fd;
   attr.attach_bpf_fd = (uint32_t)fd;
   attr.attach_type = BPF_CGROUP_DEVICE;
   if (sys_bpf(BPF_PROG_DETACH, &attr) < 0 && errno != ENOENT)
-    return husk_error_set(err, errno,
-                          "linux.resources.devices: detach the previous eBPF device filter (id %u)",
-                          id);
+    return husk_error_set(
+        err, errno, "linux.resources.devices: detach the previous eBPF device filter (id %u)", id);
   return 0;
 }
 

@@ -20,7 +20,7 @@
  *
  * The caller passes the complete list.  Nothing is added here: runc adds
  * its always-allowed devices (/dev/null, /dev/zero, /dev/full, /dev/tty,
- * /dev/urandom, /dev/random, /dev/pts/*, /dev/ptmx, ...) in its config
+ * /dev/urandom, /dev/random, the ptys and /dev/ptmx) in its config
  * generator, and the default config of `runc spec` starts the list with
  * {"allow": false, "access": "rwm"}.
  */

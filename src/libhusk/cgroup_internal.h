@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "cgroup_devices_bpf.h" /* v2 devices: husk_cgroup_devices_bpf_apply */
 
 #define HUSK_CG_ROOT "/sys/fs/cgroup"
 #define HUSK_CG_HYBRID_UNIFIED "/sys/fs/cgroup/unified"
@@ -78,21 +79,16 @@ int husk_cg_v2_freeze(const char *dir, bool frozen, husk_error_t *err);
 int husk_cg_v2_is_frozen(const char *dir, bool *frozen, husk_error_t *err);
 int husk_cg_v2_stats(const char *dir, struct husk_cgroup_stats *st, husk_error_t *err);
 
-/* The eBPF device filter of v2 (cgroup_devices_bpf.c). */
-int husk_cgroup_devices_bpf_apply(int cgroup_fd, const struct husk_device_cgroup *rules, size_t n,
-                                  husk_error_t *err);
-
 /* ---- cgroup v1 (cgroup_v1.c) ------------------------------------------ */
 
 /* A cgroup directory made by husk in hierarchy `h`: give a new cpuset its
  * parent's cpus and mems, without which no task can join it. */
 int husk_cg_v1_init_dir(const struct husk_cg_hier *h, const char *dir, husk_error_t *err);
-int husk_cg_v1_check(const struct husk_cg_v1 *l, const char *path,
-                     const struct husk_resources *res, husk_error_t *err);
-int husk_cg_v1_apply(const struct husk_cg_v1 *l, const char *path,
-                     const struct husk_resources *res, husk_error_t *err);
-int husk_cg_v1_freeze(const struct husk_cg_v1 *l, const char *path, bool frozen,
-                      husk_error_t *err);
+int husk_cg_v1_check(const struct husk_cg_v1 *l, const char *path, const struct husk_resources *res,
+                     husk_error_t *err);
+int husk_cg_v1_apply(const struct husk_cg_v1 *l, const char *path, const struct husk_resources *res,
+                     husk_error_t *err);
+int husk_cg_v1_freeze(const struct husk_cg_v1 *l, const char *path, bool frozen, husk_error_t *err);
 int husk_cg_v1_is_frozen(const struct husk_cg_v1 *l, const char *path, bool *frozen,
                          husk_error_t *err);
 int husk_cg_v1_stats(const struct husk_cg_v1 *l, const char *path, struct husk_cgroup_stats *st,

@@ -19,10 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "hooks.h"
 #include "husk/state.h"
 #include "init.h"
 #include "namespace.h"
+#include "netdev.h"
 #include "rootfs.h"
 #include "sync.h"
 #include "terminal.h"
@@ -90,8 +92,24 @@ int husk_signal_parse(const char *name, int *sig, husk_error_t *err) {
 
 /* ---- create ------------------------------------------------------------- */
 
-static pid_t clone_init(int flags) {
+/* clone3 puts the init straight into its cgroup (CLONE_INTO_CGROUP) where
+ * the kernel can; otherwise the parent moves it before it may go on. */
+static pid_t clone_init(int flags, int cgroup_fd, bool *in_cgroup) {
   struct clone_args args = {.flags = (uint64_t)flags, .exit_signal = SIGCHLD};
+  *in_cgroup = false;
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+    if (pid >= 0) {
+      *in_cgroup = true;
+      return pid;
+    }
+    if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP)
+      return -1;
+    args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
+    args.cgroup = 0;
+  }
   pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0 && errno == ENOSYS)
     pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
@@ -325,6 +343,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   bool have_plan = false;
   struct husk_process *process = NULL;
   int *idmap_trees = NULL;
+  struct husk_cgroup cg = {.v2_fd = -1};
+  bool have_cgroup = false;
   int fds[2] = {-1, -1}, fifo_fd = -1;
   struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
 
@@ -357,6 +377,9 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     husk_error_set(err, errno, "move fds above --preserve-fds");
     goto fail;
   }
+  if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
+    goto fail;
+  have_cgroup = true;
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
@@ -373,6 +396,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
       .created = husk_rfc3339_now(),
       .owner = husk_xstrdup(""),
       .config_path = husk_xstrdup(config_copy),
+      .cgroup_path = husk_xstrdup(cg.path),
       .annotations = spec->annotations,
       .annotations_len = spec->annotations_len,
   };
@@ -381,7 +405,10 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   fflush(stdout);
   fflush(stderr);
-  c.pid = clone_init(plan.clone_flags);
+  /* The cgroup namespace is made by the init once it is in its cgroup, so
+   * that this cgroup is its root. */
+  bool in_cgroup = false;
+  c.pid = clone_init(plan.clone_flags & ~CLONE_NEWCGROUP, cg.v2_fd, &in_cgroup);
   if (c.pid == 0) {
     close(fds[0]);
     struct husk_init_args args = {
@@ -398,6 +425,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .no_new_keyring = opts->no_new_keyring,
         .process = process,
         .idmap_trees = idmap_trees,
+        .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
     };
     husk_init_run(&args);
   }
@@ -416,11 +444,16 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   idmap_trees = NULL;
   c.sync_fd = fds[0];
 
-  if (plan.new_user) {
-    if (husk_userns_write_maps(c.pid, spec, err) < 0 ||
-        husk_sync_send(c.sync_fd, HUSK_SYNC_USERNS_READY, NULL, -1, err) < 0)
-      goto fail;
-  }
+  /* The init waits until it is in its cgroup, its user namespace has maps
+   * and its network devices are there. */
+  if (!in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
+    goto fail;
+  if (plan.new_user && husk_userns_write_maps(c.pid, spec, err) < 0)
+    goto fail;
+  if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
+    goto fail;
+  if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
+    goto fail;
   if (parent_handshake(&c, err) < 0)
     goto fail;
 
@@ -432,6 +465,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
 
   out->pid = c.pid;
   out->pty_master = c.pty_master;
+  husk_cgroup_release(&cg);
   c.state.annotations = NULL; /* borrowed from spec */
   c.state.annotations_len = 0;
   husk_state_free(&c.state);
@@ -447,6 +481,10 @@ fail:
    * directory; poststop hooks when the prestart/createRuntime ones failed
    * (runtime.md lifecycle steps 3-4 continue at 12). */
   kill_and_reap(c.pid);
+  if (have_cgroup) {
+    husk_cgroup_destroy(&cg, NULL);
+    husk_cgroup_release(&cg);
+  }
   if (c.hooks_failed) {
     _cleanup_free_ char *stopped = state_json_with_status(&c.state, HUSK_STATUS_STOPPED);
     husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", stopped,
@@ -613,6 +651,17 @@ static int kill_all(pid_t init, int sig, husk_error_t *err) {
   return 0;
 }
 
+/* Every process of the container: through its cgroup, else its pid namespace. */
+static int kill_container(const struct husk_state *st, int sig, husk_error_t *err) {
+  struct husk_cgroup cg = {.v2_fd = -1};
+  if (st->cgroup_path && husk_cgroup_load(st->cgroup_path, &cg, NULL) == 0) {
+    int r = husk_cgroup_kill_all(&cg, sig, err);
+    husk_cgroup_release(&cg);
+    return r;
+  }
+  return kill_all(st->pid, sig, err);
+}
+
 int husk_container_kill(const char *root, const char *id, int sig, bool all, husk_error_t *err) {
   int lock_fd;
   struct husk_state st;
@@ -622,7 +671,7 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, hus
   if (st.status == HUSK_STATUS_STOPPED)
     ret = husk_error_set(err, 0, "container not running");
   else if (all)
-    ret = kill_all(st.pid, sig, err);
+    ret = kill_container(&st, sig, err);
   else if (kill(st.pid, sig) < 0)
     ret = husk_error_set(err, errno, "kill container %s", id);
   husk_state_free(&st);
@@ -662,9 +711,18 @@ int husk_container_delete(const char *root, const char *id, bool force, husk_err
                      husk_status_name(st.status));
       goto out;
     }
-    kill_all(st.pid, SIGKILL, NULL);
+    kill_container(&st, SIGKILL, NULL);
     wait_gone(&st);
     st.status = HUSK_STATUS_STOPPED;
+  }
+  /* What is left in the cgroup (processes that outlived the init without a
+   * pid namespace of its own) dies with it. */
+  if (st.cgroup_path) {
+    struct husk_cgroup cg = {.v2_fd = -1};
+    if (husk_cgroup_load(st.cgroup_path, &cg, NULL) == 0) {
+      husk_cgroup_destroy(&cg, NULL);
+      husk_cgroup_release(&cg);
+    }
   }
   struct husk_spec *spec = NULL;
   if (husk_spec_load(config, &spec, NULL) == 0) {

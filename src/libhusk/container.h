@@ -19,6 +19,7 @@ struct husk_create_opts {
   bool no_new_keyring;        /* --no-new-keyring */
   int preserve_fds;           /* fds 3..3+preserve_fds-1 go to the container (incl. LISTEN_FDS) */
   int listen_fds;             /* LISTEN_FDS of the caller: adds LISTEN_FDS/LISTEN_PID to env */
+  bool systemd_cgroup;        /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
   bool keep_pty;              /* `run` in the foreground: return the pty master, don't
                                  need --console-socket */
 };

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,12 +175,14 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     close(a->lock_fd);
   signal(SIGPIPE, SIG_DFL);
 
-  if (a->plan->new_user) {
-    if (husk_sync_expect(sync_fd, HUSK_SYNC_USERNS_READY, &msg, &err) < 0)
-      _exit(1);
-    husk_sync_msg_free(&msg);
-    if (become_root_in_userns(&err) < 0)
-      fail_to_parent(sync_fd, &err);
+  if (husk_sync_expect(sync_fd, HUSK_SYNC_PARENT_READY, &msg, &err) < 0)
+    _exit(1);
+  husk_sync_msg_free(&msg);
+  if (a->plan->new_user && become_root_in_userns(&err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+    husk_error_set(&err, errno, "create the cgroup namespace");
+    fail_to_parent(sync_fd, &err);
   }
   if (husk_ns_init_join(a->plan, &err) < 0 || set_names(spec, &err) < 0)
     fail_to_parent(sync_fd, &err);

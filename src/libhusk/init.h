@@ -22,6 +22,7 @@ struct husk_init_args {
   bool no_new_keyring;
   const struct husk_process *process; /* spec->process, with LISTEN_* added */
   const int *idmap_trees;             /* see husk_rootfs_idmapped_trees, or NULL */
+  bool new_cgroupns;                  /* unshare a cgroup namespace once in the cgroup */
 };
 
 /* Never returns: execs the workload or exits non-zero after reporting the

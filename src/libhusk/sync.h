@@ -9,7 +9,8 @@
 #include "husk/error.h"
 
 enum husk_sync_type {
-  HUSK_SYNC_USERNS_READY = 1, /* parent → init: uid/gid maps written */
+  HUSK_SYNC_PARENT_READY = 1, /* parent → init: in the cgroup, uid/gid maps written,
+                                 network devices moved */
   HUSK_SYNC_RUN_HOOKS,        /* init → parent: namespaces and mounts ready, run the
                                  prestart and createRuntime hooks */
   HUSK_SYNC_HOOKS_DONE,       /* parent → init: payload: state JSON (status "creating") */

@@ -523,7 +523,9 @@ root_propagation() { awk '$5 == "/" {for (i = 7; $i != "-"; i++) printf "%s ", $
 	# the "host" interface lives in a network namespace made for this test
 	touch "$T/hostns"
 	unshare --net="$T/hostns" true
-	nsenter --net="$T/hostns" ip link add conf0 type dummy
+	# a dummy where the kernel has the driver, else one end of a veth pair
+	nsenter --net="$T/hostns" ip link add conf0 type dummy 2>/dev/null ||
+		nsenter --net="$T/hostns" ip link add conf0 type veth peer name conf0p
 	CIDS+=("$CID")
 	cfg '.linux.netDevices = {"conf0": {"name": "ctr0"}}'
 	cmd 'cat /sys/class/net/ctr0/operstate; ip -o link show ctr0 | grep -c ctr0'
