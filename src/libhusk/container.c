@@ -444,15 +444,17 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   idmap_trees = NULL;
   c.sync_fd = fds[0];
 
-  /* The init waits until it is in its cgroup, its user namespace has maps
-   * and its network devices are there. */
-  if (!in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
-    goto fail;
+  /* The init waits for its user namespace maps.  Moving it into its
+   * cgroup (v1: the first migration waits for an RCU grace period, ~10 ms)
+   * and its network devices then overlap with its mount work; both are done
+   * before HOOKS_DONE, long before the workload runs. */
   if (plan.new_user && husk_userns_write_maps(c.pid, spec, err) < 0)
     goto fail;
-  if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
-    goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
+    goto fail;
+  if (!in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
+    goto fail;
+  if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
     goto fail;
   if (parent_handshake(&c, err) < 0)
     goto fail;

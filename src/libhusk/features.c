@@ -123,17 +123,21 @@ static const struct {
   bool cgroup_v1, cgroup_v2, cgroup_systemd, cgroup_systemd_user, cgroup_rdma;
   bool seccomp, apparmor, selinux, intel_rdt, idmap_mounts, net_devices;
 } support = {
-    .cgroup_v1 = false,
+    .cgroup_v1 = true, /* v1 and hybrid hosts: cgroup_v1.c */
     .cgroup_v2 = true,
-    .cgroup_systemd = true,
-    .cgroup_systemd_user = true,
-    .cgroup_rdma = false,
+    /* --systemd-cgroup maps slice:prefix:name onto the filesystem without
+     * asking systemd (no transient units over D-Bus): not systemd support. */
+    .cgroup_systemd = false,
+    .cgroup_systemd_user = false,
+    .cgroup_rdma = true, /* rdma.max on both hierarchies */
     .seccomp = true,
-    .apparmor = false,
+    .apparmor = true, /* apparmorProfile is set for the execve (lsm.c) */
+    /* selinuxLabel is set for the execve, but linux.mountLabel is not applied
+     * to mounts yet: not claimed. */
     .selinux = false,
     .intel_rdt = false,
     .idmap_mounts = true,
-    .net_devices = false,
+    .net_devices = true, /* netdev.c */
 };
 
 static void gen_str(yajl_gen g, const char *s) {

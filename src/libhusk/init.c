@@ -180,10 +180,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   husk_sync_msg_free(&msg);
   if (a->plan->new_user && become_root_in_userns(&err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
-    husk_error_set(&err, errno, "create the cgroup namespace");
-    fail_to_parent(sync_fd, &err);
-  }
+
   if (husk_ns_init_join(a->plan, &err) < 0 || set_names(spec, &err) < 0)
     fail_to_parent(sync_fd, &err);
   if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
@@ -221,6 +218,11 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       husk_seccomp_listener_connect(spec->linux_.seccomp.listener_path, &listener_fd, &err) < 0)
     fail_to_parent(sync_fd, &err);
 
+  /* Now we are in our cgroup: it becomes the root of our cgroup namespace. */
+  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+    husk_error_set(&err, errno, "create the cgroup namespace");
+    fail_to_parent(sync_fd, &err);
+  }
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
                      "createContainer", creating_json, &err) < 0)
     fail_to_parent(sync_fd, &err);

@@ -92,7 +92,10 @@ int husk_write_file_atomic(const char *path, const void *data, size_t len, mode_
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return husk_error_set(err, errno, "create %s", tmp);
-  if (husk_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+  /* No fsync: rename(2) alone makes readers see old or new content, never a
+   * mix; what husk writes lives under /run (tmpfs), gone at reboot anyway,
+   * and a sync per state change would cost milliseconds on a real disk. */
+  if (husk_write_all(fd, data, len) < 0) {
     int saved = errno;
     close(fd);
     unlink(tmp);

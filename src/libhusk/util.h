@@ -50,7 +50,7 @@ int husk_read_file(const char *path, size_t max_size, char **out, size_t *len, h
 int husk_read_fd(int fd, const char *name, size_t max_size, char **out, size_t *len,
                  husk_error_t *err);
 
-/* Write data to a temporary file beside `path`, fsync, rename into place:
+/* Write data to a temporary file beside `path`, rename it into place:
  * a reader sees the old content or the new one, never a mix. */
 int husk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                            husk_error_t *err);

@@ -10,13 +10,16 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/husk-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$top/contrib/make-busybox-bundle.sh" "$top/husk" "$work/bundle" >/dev/null
-jq '.process.terminal=false | .process.args=["true"]' "$work/bundle/config.json" >"$work/c.json"
+jq '.ociVersion="1.0.2" | .process.terminal=false | .process.args=["true"]' "$work/bundle/config.json" >"$work/c.json"
 mv "$work/c.json" "$work/bundle/config.json"
 
 # crun 1.8 refuses hybrid cgroup hosts unless the near-empty cgroup2 tree is
-# hidden: a private mount namespace with a tmpfs on it (changes nothing on the host).
-wrap() {
-  if [ "$1" = crun ] && [ -d /sys/fs/cgroup/unified ]; then
+# hidden: a private mount namespace with a tmpfs on it (changes nothing on the
+# host).  Every runtime runs in the same wrapper, so they pay the same cost
+# and see the same cgroup layout.
+wrap() { # wrap NAME COMMAND...
+  shift
+  if [ -d /sys/fs/cgroup/unified ]; then
     unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec "$@"' sh "$@"
   else
     "$@"
@@ -28,7 +31,7 @@ bench_one() { # bench_one NAME BINARY → prints "mean_ms peak_rss_kb"
   mkdir -p "$root"
   start=$(date +%s%N)
   for i in $(seq "$n"); do
-    wrap "$name" "$bin" --root "$root" run --bundle "$work/bundle" "b$i" >/dev/null
+    wrap "$name" "$bin" --root "$root" run --bundle "$work/bundle" "b$i" >/dev/null 2>&1
   done
   end=$(date +%s%N)
   for i in 1 2 3; do
