@@ -829,8 +829,14 @@ int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *er
     return -1;
   /* cgroup.kill (5.14) kills the whole subtree atomically, forks
    * included; it only knows SIGKILL. */
-  if (sig == SIGKILL && d.v2 && husk_cg_has(d.v2, "cgroup.kill"))
-    return husk_cg_write(d.v2, "cgroup.kill", "1", err);
+  if (sig == SIGKILL && d.v2 && husk_cg_has(d.v2, "cgroup.kill")) {
+    int r = husk_cg_write(d.v2, "cgroup.kill", "1", err);
+    /* A task frozen by the v1 freezer (a paused container on a hybrid host)
+     * only dies once thawed. */
+    if (cg->mode != HUSK_CGROUP_UNIFIED)
+      husk_cgroup_freeze(cg, false, NULL);
+    return r;
+  }
   /* Freeze first so nothing forks between the listing and the signals. */
   husk_error_t ferr = {0};
   bool froze = husk_cgroup_freeze(cg, true, &ferr) == 0;
