@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# The flags of runc's create and run that the conformance suite does not
+# cover: --preserve-fds, LISTEN_FDS, --no-pivot, --no-new-keyring,
+# run --detach/--keep, signal forwarding, and that a failed create leaves
+# nothing behind.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	export BASE="$BATS_FILE_TMPDIR/base"
+	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$BASE" >/dev/null
+}
+
+setup() {
+	setup_root
+	ID="lc$$-$BATS_TEST_NUMBER"
+	BUNDLE="$BATS_TEST_TMPDIR/bundle"
+	mkdir -p "$BUNDLE"
+}
+
+teardown() {
+	husk delete --force "$ID" >/dev/null 2>&1 || true
+}
+
+# make_config SCRIPT [JQ-FILTER]
+make_config() {
+	jq --arg rootfs "$BASE/rootfs" --arg s "$1" '
+		.root = {path: $rootfs, readonly: true}
+		| .process.terminal = false
+		| .process.args = ["sh", "-c", $s]
+		| '"${2:-.}" "$BASE/config.json" >"$BUNDLE/config.json"
+}
+
+# --preserve-fds N: fds 3..3+N-1 of husk reach the process, nothing else.
+@test "create/run --preserve-fds passes fds 3.. and no other" {
+	make_config 'ls /proc/self/fd | tr "\n" " "; echo; cat <&3; cat <&4'
+	echo three >"$BATS_TEST_TMPDIR/f3"
+	echo four >"$BATS_TEST_TMPDIR/f4"
+	run --separate-stderr husk run --preserve-fds 2 --bundle "$BUNDLE" "$ID" \
+		3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4" 5<"$BATS_TEST_TMPDIR/f4"
+	[ "$status" -eq 0 ]
+	# ls itself holds one more fd for /proc/self/fd
+	[[ "$output" == "0 1 2 3 4 5 "* ]] || [[ "$output" == "0 1 2 3 4 "* ]]
+	[[ "$output" == *three*four* ]]
+	# fd 5 was not passed: ls shows exactly 0-4 plus its own directory fd
+	run --separate-stderr husk run --preserve-fds 2 --bundle "$BUNDLE" "$ID" \
+		3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4" 5<"$BATS_TEST_TMPDIR/f4" 6<"$BATS_TEST_TMPDIR/f4"
+	[ "$(echo "$output" | head -1 | wc -w)" -eq 6 ]
+}
+
+# Without --preserve-fds an fd of the caller does not leak into the container.
+@test "run: the caller's fds beyond stdio do not reach the container" {
+	make_config 'ls /proc/self/fd | tr "\n" " "'
+	run --separate-stderr husk run --bundle "$BUNDLE" "$ID" 7<"$BASE/config.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0 1 2 3 " ]
+}
+
+# systemd socket activation: LISTEN_FDS fds are passed and announced.
+@test "run with LISTEN_FDS passes the fds and sets LISTEN_FDS/LISTEN_PID" {
+	make_config 'echo "$LISTEN_FDS $LISTEN_PID"; cat <&3'
+	echo activated >"$BATS_TEST_TMPDIR/sock"
+	LISTEN_FDS=1 run --separate-stderr "$HUSK" --root "$ROOT" run --bundle "$BUNDLE" "$ID" \
+		3<"$BATS_TEST_TMPDIR/sock"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1 1" ]
+	[ "${lines[1]}" = "activated" ]
+}
+
+# --no-pivot: the rootfs is moved onto / and chrooted; the container still
+# sees its own root and none of the host's files.
+@test "run --no-pivot jails the process in the rootfs" {
+	make_config 'test -e /bin/busybox && ! test -e /husk-host-marker && echo jailed'
+	touch /husk-host-marker-$$
+	run --separate-stderr husk run --no-pivot --bundle "$BUNDLE" "$ID"
+	rm -f /husk-host-marker-$$
+	[ "$status" -eq 0 ]
+	[ "$output" = "jailed" ]
+}
+
+# A new session keyring named after the container by default (so the
+# container can't read the caller's session keys); --no-new-keyring keeps the
+# caller's, and no keyring of that name appears.
+@test "run: a new session keyring unless --no-new-keyring" {
+	[ -r /proc/keys ] || skip "no /proc/keys on this kernel"
+	# /proc/keys is in the default maskedPaths
+	make_config 'grep -c "keyring *$0:" /proc/keys || true' \
+		'.process.args += ["'"$ID"'"] | .linux.maskedPaths -= ["/proc/keys"]'
+	run --separate-stderr husk run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$output" -ge 1 ]
+	ID2="${ID}nk"
+	make_config 'grep -c "keyring *$0:" /proc/keys || true' \
+		'.process.args += ["'"$ID2"'"] | .linux.maskedPaths -= ["/proc/keys"]'
+	run --separate-stderr husk run --no-new-keyring --bundle "$BUNDLE" "$ID2"
+	[ "$status" -eq 0 ]
+	[ "$output" -eq 0 ]
+}
+
+# run --detach returns while the container runs; --keep keeps a stopped one.
+@test "run --detach leaves a running container; run --keep leaves a stopped one" {
+	make_config 'sleep 1000'
+	husk run --detach --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	run husk state "$ID"
+	[[ "$output" == *'"status": "running"'* ]]
+	husk delete --force "$ID"
+	make_config 'exit 3'
+	run husk run --keep --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 3 ]
+	run husk state "$ID"
+	[[ "$output" == *'"status": "stopped"'* ]]
+	husk delete "$ID"
+	run husk state "$ID"
+	[ "$status" -ne 0 ]
+}
+
+# run forwards SIGTERM to the container's process and returns 128+15 when
+# that kills it.
+@test "run forwards SIGTERM to the container" {
+	make_config 'trap "exit 42" TERM; echo ready >/tmp/ready 2>/dev/null; while :; do sleep 0.1; done' \
+		'.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs"}]'
+	# husk itself, not a subshell running the husk() function, gets the signal
+	"$HUSK" --root "$ROOT" run --bundle "$BUNDLE" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	runner=$!
+	for _ in $(seq 100); do
+		husk state "$ID" 2>/dev/null | grep -q running && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill -TERM "$runner"
+	wait "$runner" || rc=$?
+	cat "$BATS_TEST_TMPDIR/out" >&2
+	[ "${rc:-0}" -eq 42 ]
+}
+
+# A failing create (here: a bad mount source) leaves no state, no cgroup,
+# no process, no mount.
+@test "a failed create leaves no state directory, cgroup, process or mount" {
+	make_config 'sleep 1000' '.mounts += [{destination: "/x", type: "bind", source: "/nonexistent-husk-src", options: ["bind"]}] | .linux.cgroupsPath = "/husk-lc-test-'"$$"'"'
+	run --separate-stderr husk create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/nonexistent-husk-src"* ]]
+	[ ! -e "$ROOT/$ID" ]
+	for c in /sys/fs/cgroup/*/husk-lc-test-$$ /sys/fs/cgroup/husk-lc-test-$$; do
+		[ ! -e "$c" ]
+	done
+	! grep -q "$BASE/rootfs" /proc/self/mountinfo
+}
