@@ -17,6 +17,11 @@ int husk_error_set(husk_error_t *err, int errnum, const char *fmt, ...)
 int husk_error_setv(husk_error_t *err, int errnum, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* Like husk_error_set, but errnum is kept for callers and left out of the
+ * text, for messages that already say what went wrong ("timed out after 3 s"). */
+int husk_error_set_quiet(husk_error_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prefix an existing message: "<prefix>: <old message>". Returns -1. */
 int husk_error_prefix(husk_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -9,23 +9,7 @@
 #include "husk/state.h"
 
 const struct husk_option cmd_create_options[] = {
-    [CREATE_OPT_BUNDLE] = {"bundle", 'b', true,
-                           "path to the root of the bundle directory, defaults to the current "
-                           "directory"},
-    [CREATE_OPT_CONSOLE_SOCKET] = {"console-socket", 0, true,
-                                   "path to an AF_UNIX socket which will receive a file descriptor "
-                                   "referencing the master end of the console's pseudoterminal"},
-    [CREATE_OPT_PID_FILE] = {"pid-file", 0, true, "specify the file to write the process id to"},
-    [CREATE_OPT_NO_PIVOT] = {"no-pivot", 0, false,
-                             "do not use pivot root to jail process inside rootfs.  This should "
-                             "be used whenever the rootfs is on top of a ramdisk"},
-    [CREATE_OPT_NO_NEW_KEYRING] = {"no-new-keyring", 0, false,
-                                   "do not create a new session keyring for the container.  This "
-                                   "will cause the container to inherit the calling processes "
-                                   "session key"},
-    [CREATE_OPT_PRESERVE_FDS] = {"preserve-fds", 0, true,
-                                 "Pass N additional file descriptors to the container (stdio + "
-                                 "$LISTEN_FDS + N in total) (default: 0)"},
+    HUSK_CREATE_OPTION_ENTRIES,
     [CREATE_OPT_COUNT] = {NULL, 0, false, NULL},
 };
 

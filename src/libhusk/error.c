@@ -2,6 +2,7 @@
 #include "husk/error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,17 @@ int husk_error_set(husk_error_t *err, int errnum, const char *fmt, ...) {
   va_start(ap, fmt);
   husk_error_setv(err, errnum, fmt, ap);
   va_end(ap);
+  return -1;
+}
+
+int husk_error_set_quiet(husk_error_t *err, int errnum, const char *fmt, ...) {
+  bool fresh = err != NULL && err->msg == NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  husk_error_setv(err, 0, fmt, ap);
+  va_end(ap);
+  if (fresh)
+    err->errnum = errnum;
   return -1;
 }
 

@@ -236,20 +236,6 @@ static int hook_wait(struct hook_run *r, int64_t deadline_ms, int *status) {
   }
 }
 
-/* An error whose errno is kept for callers but left out of the text, where
- * "Connection timed out" would only confuse. */
-__attribute__((format(printf, 3, 4))) static int hook_fail(husk_error_t *err, int errnum,
-                                                           const char *fmt, ...) {
-  bool fresh = err != NULL && err->msg == NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  husk_error_setv(err, 0, fmt, ap);
-  va_end(ap);
-  if (fresh)
-    err->errnum = errnum;
-  return -1;
-}
-
 /* Turns how the hook ended into the error the caller sees. */
 static int hook_report(const struct hook_run *r, int waited, int wait_errno, int status,
                        int exec_errno, const struct husk_hook *hook, size_t index,
@@ -259,8 +245,8 @@ static int hook_report(const struct hook_run *r, int waited, int wait_errno, int
   if (waited < 0)
     return husk_error_set(err, wait_errno, "%s hook #%zu (%s): wait", stage, index, path);
   if (waited == 0)
-    return hook_fail(err, ETIMEDOUT, "%s hook #%zu (%s): timed out after %lld s%s", stage, index,
-                     path, (long long)hook->timeout, suffix);
+    return husk_error_set_quiet(err, ETIMEDOUT, "%s hook #%zu (%s): timed out after %lld s%s",
+                                stage, index, path, (long long)hook->timeout, suffix);
   if (exec_errno != 0)
     return husk_error_set(err, exec_errno, "%s hook #%zu (%s): exec", stage, index, path);
   if (WIFSIGNALED(status))
@@ -301,7 +287,8 @@ static int run_one(const struct husk_hook *hook, size_t index, const char *stage
                    const char *state_json, husk_error_t *err) {
   const char *path = hook->path ? hook->path : "";
   if (path[0] != '/')
-    return hook_fail(err, EINVAL, "%s hook #%zu (%s): path is not absolute", stage, index, path);
+    return husk_error_set_quiet(err, EINVAL, "%s hook #%zu (%s): path is not absolute", stage,
+                                index, path);
 
   _cleanup_free_ char **argv = strv_to_argv(&hook->args, path);
   _cleanup_free_ char **envp = strv_to_argv(&hook->env, NULL);

@@ -36,26 +36,13 @@
 #define FD_PAYLOAD_MAX 4096
 #define PTMX_NAME "/dev/ptmx"
 
-/* An error whose errno is kept for callers but left out of the text, which
- * already says what went wrong. */
-__attribute__((format(printf, 3, 4))) static int fail_quiet(husk_error_t *err, int errnum,
-                                                            const char *fmt, ...) {
-  bool fresh = err != NULL && err->msg == NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  husk_error_setv(err, 0, fmt, ap);
-  va_end(ap);
-  if (fresh)
-    err->errnum = errnum;
-  return -1;
-}
-
 int husk_fd_send(int sock, int fd, const char *payload, husk_error_t *err) {
   /* A stream socket carries no ancillary data without at least one byte. */
   const char *data = payload && payload[0] ? payload : "";
   size_t len = payload && payload[0] ? strlen(payload) : 1;
   if (len >= FD_PAYLOAD_MAX)
-    return fail_quiet(err, ENAMETOOLONG, "send fd: payload of %zu bytes is too long", len);
+    return husk_error_set_quiet(err, ENAMETOOLONG, "send fd: payload of %zu bytes is too long",
+                                len);
 
   union {
     struct cmsghdr align;
@@ -128,7 +115,7 @@ int husk_fd_recv(int sock, int *fd, char *payload, size_t payload_size, husk_err
   if (n < 0)
     return husk_error_set(err, errno, "receive fd");
   if (n == 0)
-    return fail_quiet(err, ECONNRESET, "receive fd: peer closed the connection");
+    return husk_error_set_quiet(err, ECONNRESET, "receive fd: peer closed the connection");
 
   int got = -1, count = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
@@ -138,8 +125,8 @@ int husk_fd_recv(int sock, int *fd, char *payload, size_t payload_size, husk_err
     }
   if (count != 1 || (msg.msg_flags & MSG_CTRUNC)) {
     close_received(&msg);
-    return fail_quiet(err, EBADMSG, "receive fd: expected one file descriptor, got %d%s", count,
-                      (msg.msg_flags & MSG_CTRUNC) ? " (truncated)" : "");
+    return husk_error_set_quiet(err, EBADMSG, "receive fd: expected one file descriptor, got %d%s",
+                                count, (msg.msg_flags & MSG_CTRUNC) ? " (truncated)" : "");
   }
   if (buf == payload)
     payload[n] = '\0';
