@@ -43,6 +43,8 @@ struct husk_state {
   /* husk's bookkeeping for the lifecycle commands. */
   uint64_t init_start_time; /* /proc/<pid>/stat field 22: tells a reused PID apart */
   char *cgroup_path;        /* the container's cgroup, as created */
+  int cgroup_created_depth; /* trailing levels of cgroup_path husk made (delete removes
+                               them); -1: unknown */
   char *config_path;        /* the config.json the container was created from */
 };
 

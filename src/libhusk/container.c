@@ -397,6 +397,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
       .owner = husk_xstrdup(""),
       .config_path = husk_xstrdup(config_copy),
       .cgroup_path = husk_xstrdup(cg.path),
+      .cgroup_created_depth = cg.created_depth,
       .annotations = spec->annotations,
       .annotations_len = spec->annotations_len,
   };
@@ -722,6 +723,7 @@ int husk_container_delete(const char *root, const char *id, bool force, husk_err
   if (st.cgroup_path) {
     struct husk_cgroup cg = {.v2_fd = -1};
     if (husk_cgroup_load(st.cgroup_path, &cg, NULL) == 0) {
+      cg.created_depth = st.cgroup_created_depth; /* remove the parents create made too */
       husk_cgroup_destroy(&cg, NULL);
       husk_cgroup_release(&cg);
     }

@@ -271,6 +271,7 @@ static char *state_file_json(const struct husk_state *state) {
   int n = snprintf(start, sizeof(start), "%" PRIu64, state->init_start_time);
   yajl_gen_number(g, start, (size_t)n);
   gen_key_string(g, "cgroupPath", state->cgroup_path);
+  gen_key_int(g, "cgroupCreatedDepth", state->cgroup_created_depth);
   gen_key_string(g, "configPath", state->config_path);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
@@ -332,6 +333,11 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
       state->init_start_time = strtoull(YAJL_GET_NUMBER(start), NULL, 10);
     state->cgroup_path = tree_string(own, "cgroupPath");
     state->config_path = tree_string(own, "configPath");
+    yajl_val depth = tree_get(own, "cgroupCreatedDepth", yajl_t_number);
+    state->cgroup_created_depth =
+        depth && YAJL_IS_INTEGER(depth) ? (int)YAJL_GET_INTEGER(depth) : -1;
+  } else {
+    state->cgroup_created_depth = -1;
   }
   return 0;
 }

@@ -151,3 +151,22 @@ make_config() {
 	done
 	! grep -q "$BASE/rootfs" /proc/self/mountinfo
 }
+
+# delete removes the cgroup directories create made, parents of a nested
+# cgroupsPath included, and nothing it did not make.
+@test "delete removes the nested cgroupsPath directories create made" {
+	top="husk-lc-nest-$$"
+	base=/sys/fs/cgroup/pids # v1 and hybrid hosts; cgroup v2: the unified root
+	[ -d "$base" ] || base=/sys/fs/cgroup
+	mkdir -p "$base/$top-keep"
+	make_config 'sleep 1000' '.linux.cgroupsPath = "/'"$top"'/a/b"'
+	husk run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	[ -d "$base/$top/a/b" ]
+	husk delete --force "$ID"
+	for c in /sys/fs/cgroup/*/"$top" /sys/fs/cgroup/"$top"; do
+		[ ! -e "$c" ]
+	done
+	# a cgroup husk did not make stays
+	[ -d "$base/$top-keep" ]
+	rmdir "$base/$top-keep"
+}
