@@ -170,3 +170,20 @@ make_config() {
 	[ -d "$base/$top-keep" ]
 	rmdir "$base/$top-keep"
 }
+
+# Concurrent commands on one container are serialised: of 8 creates of one
+# ID exactly one succeeds, the others fail cleanly, and the state is whole.
+@test "concurrent creates of one ID: exactly one wins, state.json stays valid" {
+	make_config 'sleep 1000'
+	for i in 1 2 3 4 5 6 7 8; do
+		"$HUSK" --root "$ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err$i" &
+	done
+	wins=0
+	for job in $(jobs -p); do
+		wait "$job" && wins=$((wins + 1))
+	done
+	[ "$wins" -eq 1 ]
+	jq -e '.status == "created"' <(husk state "$ID")
+	grep -h . "$BATS_TEST_TMPDIR"/err* | grep -v "already exists" && false
+	[ "$(ls "$ROOT" | wc -l)" -eq 1 ]
+}
