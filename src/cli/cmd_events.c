@@ -47,6 +47,49 @@ static void gen_u64_omitempty(yajl_gen g, const char *key, uint64_t value) {
     gen_u64(g, key, value);
 }
 
+/* A list of numbers separated by blanks ("123 456"), as a JSON array;
+ * left out when there is none (runc: omitempty). */
+static void gen_u64_list_omitempty(yajl_gen g, const char *key, const char *text) {
+  if (text == NULL || strspn(text, " \n") == strlen(text))
+    return;
+  gen_key(g, key);
+  yajl_gen_array_open(g);
+  for (const char *p = text; *p;) {
+    p += strspn(p, " \n");
+    size_t n = strspn(p, "0123456789");
+    if (n > 0)
+      yajl_gen_number(g, p, n);
+    p += n;
+    if (n == 0 && *p)
+      p++;
+  }
+  yajl_gen_array_close(g);
+}
+
+/* "key value" lines (memory.stat) as a JSON object of numbers: runc's raw
+ * map, left out when empty. */
+static void gen_raw_map_omitempty(yajl_gen g, const char *key, const char *text) {
+  if (text == NULL || *text == '\0')
+    return;
+  gen_key(g, key);
+  yajl_gen_map_open(g);
+  for (const char *line = text; *line;) {
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    const char *space = memchr(line, ' ', len);
+    if (space && space > line) {
+      const char *num = space + 1;
+      size_t nlen = len - (size_t)(num - line);
+      if (nlen > 0 && strspn(num, "0123456789") >= nlen) {
+        yajl_gen_string(g, (const unsigned char *)line, (size_t)(space - line));
+        yajl_gen_number(g, num, nlen);
+      }
+    }
+    line += len + (end ? 1 : 0);
+  }
+  yajl_gen_map_close(g);
+}
+
 /* runc's MemoryEntry: limit and failcnt always, usage and max when set. */
 static void gen_memory_entry(yajl_gen g, const char *key, uint64_t limit, uint64_t usage,
                              uint64_t max, uint64_t failcnt) {
@@ -67,6 +110,7 @@ static void gen_stats(yajl_gen g, const struct husk_cgroup_stats *st) {
   gen_key(g, "usage");
   yajl_gen_map_open(g);
   gen_u64_omitempty(g, "total", st->cpu_usage_total);
+  gen_u64_list_omitempty(g, "percpu", st->cpu_percpu);
   gen_u64(g, "kernel", st->cpu_usage_kernel);
   gen_u64(g, "user", st->cpu_usage_user);
   yajl_gen_map_close(g);
@@ -99,6 +143,7 @@ static void gen_stats(yajl_gen g, const struct husk_cgroup_stats *st) {
   gen_memory_entry(g, "swap", st->memory_swap_limit, st->memory_swap_usage, 0, 0);
   gen_memory_entry(g, "kernel", 0, 0, 0, 0);
   gen_memory_entry(g, "kernelTCP", 0, 0, 0, 0);
+  gen_raw_map_omitempty(g, "raw", st->memory_stat);
   yajl_gen_map_close(g);
 
   gen_key(g, "pids");

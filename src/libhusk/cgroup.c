@@ -869,6 +869,9 @@ int husk_cgroup_stats(const struct husk_cgroup *cg, struct husk_cgroup_stats *st
 }
 
 void husk_cgroup_stats_free(struct husk_cgroup_stats *st) {
+  free(st->memory_stat);
+  free(st->cpu_percpu);
+  st->memory_stat = st->cpu_percpu = NULL;
   free(st->blkio_bytes);
   free(st->hugetlb);
   st->blkio_bytes = NULL;

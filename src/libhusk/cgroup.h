@@ -88,16 +88,18 @@ struct husk_cgroup_stats {
   uint64_t memory_swap_usage, memory_swap_limit, memory_cache;
   uint64_t memory_oom_events, memory_oom_kill_events;
   uint64_t pids_current, pids_limit;
+  char *memory_stat; /* memory.stat as the kernel wrote it ("key value" lines), or NULL */
+  char *cpu_percpu;  /* v1 cpuacct.usage_percpu (space-separated ns per CPU), or NULL */
   /* blkio: io_service_bytes_recursive entries, flattened */
   struct husk_blkio_entry {
     uint64_t major, minor, value;
     char op[8]; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
-  } *blkio_bytes;
+  } * blkio_bytes;
   size_t blkio_bytes_len;
   struct husk_hugetlb_stat {
     char page_size[16];
     uint64_t usage, max_usage, failcnt;
-  } *hugetlb;
+  } * hugetlb;
   size_t hugetlb_len;
 };
 int husk_cgroup_stats(const struct husk_cgroup *cg, struct husk_cgroup_stats *st,

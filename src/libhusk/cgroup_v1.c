@@ -527,6 +527,7 @@ int husk_cg_v1_stats(const struct husk_cg_v1 *l, const char *path, struct husk_c
     husk_cg_read_u64(cpuacct, "cpuacct.usage", &st->cpu_usage_total);
     husk_cg_read_u64(cpuacct, "cpuacct.usage_user", &st->cpu_usage_user);
     husk_cg_read_u64(cpuacct, "cpuacct.usage_sys", &st->cpu_usage_kernel);
+    husk_cg_read(cpuacct, "cpuacct.usage_percpu", &st->cpu_percpu, NULL);
   }
   _cleanup_free_ char *cpu = dir_of(l, path, "cpu");
   if (cpu && husk_cg_has(cpu, "cgroup.procs")) {
@@ -544,6 +545,7 @@ int husk_cg_v1_stats(const struct husk_cg_v1 *l, const char *path, struct husk_c
     husk_cg_read_u64(mem, "memory.failcnt", &st->memory_failcnt);
     husk_cg_read_u64(mem, "memory.memsw.usage_in_bytes", &st->memory_swap_usage);
     husk_cg_read_u64(mem, "memory.memsw.limit_in_bytes", &st->memory_swap_limit);
+    husk_cg_read(mem, "memory.stat", &st->memory_stat, NULL);
     if (husk_cg_read_keyed(mem, "memory.stat", "total_cache", &st->memory_cache) < 0)
       husk_cg_read_keyed(mem, "memory.stat", "cache", &st->memory_cache);
     /* v1 counts kills (4.13+) but not the times the limit was hit with no

@@ -544,6 +544,7 @@ int husk_cg_v2_stats(const char *dir, struct husk_cgroup_stats *st, husk_error_t
   husk_cg_read_u64(dir, "memory.swap.current", &st->memory_swap_usage);
   husk_cg_read_u64(dir, "memory.swap.max", &st->memory_swap_limit);
   husk_cg_read_keyed(dir, "memory.stat", "file", &st->memory_cache);
+  husk_cg_read(dir, "memory.stat", &st->memory_stat, NULL);
   husk_cg_read_u64(dir, "pids.current", &st->pids_current);
   /* runc reports an unlimited pids.max as 0. */
   if (husk_cg_read_u64(dir, "pids.max", &st->pids_limit) == 0 && st->pids_limit == UINT64_MAX)
