@@ -310,6 +310,45 @@ mkdir_rule() { # mkdir_rule ACTION-JSON-FRAGMENT
 	[ ! -d "$BUNDLE/rootfs/tmp/d" ]
 }
 
+# A seccomp agent in python3: receives the container process state and the
+# notify fd on listenerPath, records what it got, then closes the fd — the
+# kernel then fails the notified syscall with ENOSYS.
+@test "config-linux.md Seccomp: SCMP_ACT_NOTIFY sends the container process state and the fd to listenerPath" {
+	[ "$(uname -m)" = x86_64 ] || skip "x86_64 only"
+	command -v python3 >/dev/null || skip "python3 is needed for the seccomp agent"
+	sock="$T/agent.sock"
+	python3 - "$sock" "$T/agent.out" <<'PY' &
+import json, os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path)
+srv.listen(1)
+srv.settimeout(20)
+conn, _ = srv.accept()
+msg, fds, _, _ = socket.recv_fds(conn, 1 << 16, 4)
+state = json.loads(msg.decode())
+kind = os.readlink("/proc/self/fd/%d" % fds[0]) if fds else "none"
+with open(out, "w") as f:
+    json.dump({"state": state, "nfds": len(fds), "kind": kind}, f)
+for fd in fds:
+    os.close(fd)
+PY
+	agent=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	cfg --arg p "$sock" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": $p,
+	  "listenerMetadata": "conformance", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+	  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}'
+	cmd 'sleep 1; mkdir /tmp/d; echo after'
+	run_ctr
+	wait "$agent"
+	ok
+	eq "$output" after
+	contains "$stderr" "Function not implemented"
+	jq -e '.nfds == 1 and (.kind | test("seccomp")) and .state.fds == ["seccompFd"]
+	  and .state.metadata == "conformance" and .state.pid > 0
+	  and .state.state.ociVersion != null and (.state.state.id | length) > 0' "$T/agent.out"
+}
+
 @test "config-linux.md Seccomp: SCMP_ACT_ERRNO without errnoRet returns EPERM" {
 	[ "$(uname -m)" = x86_64 ] || skip "x86_64 only"
 	mkdir_rule '"action": "SCMP_ACT_ERRNO"'
