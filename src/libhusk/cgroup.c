@@ -868,6 +868,17 @@ int husk_cgroup_stats(const struct husk_cgroup *cg, struct husk_cgroup_stats *st
   return husk_cg_v1_stats(&l, cg->path, st, err);
 }
 
+void husk_cg_add_blkio(struct husk_cgroup_stats *st, uint64_t maj, uint64_t min, const char *op,
+                       uint64_t v) {
+  st->blkio_bytes =
+      husk_xrealloc(st->blkio_bytes, (st->blkio_bytes_len + 1) * sizeof(*st->blkio_bytes));
+  struct husk_blkio_entry *e = &st->blkio_bytes[st->blkio_bytes_len++];
+  e->major = maj;
+  e->minor = min;
+  e->value = v;
+  snprintf(e->op, sizeof(e->op), "%s", op);
+}
+
 void husk_cgroup_stats_free(struct husk_cgroup_stats *st) {
   free(st->memory_stat);
   free(st->cpu_percpu);

@@ -44,6 +44,9 @@ int husk_cg_write(const char *dir, const char *file, const char *value, husk_err
 int husk_cg_set(const char *dir, const char *file, const char *value, const char *field,
                 husk_error_t *err);
 int husk_cg_read(const char *dir, const char *file, char **out, husk_error_t *err);
+/* Append one io_service_bytes entry to the stats. */
+void husk_cg_add_blkio(struct husk_cgroup_stats *st, uint64_t maj, uint64_t min, const char *op,
+                       uint64_t v);
 bool husk_cg_has(const char *dir, const char *file);
 /* A single number; "max" reads as UINT64_MAX.  -1 when missing/unparsable. */
 int husk_cg_read_u64(const char *dir, const char *file, uint64_t *v);

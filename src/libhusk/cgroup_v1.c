@@ -483,13 +483,7 @@ static void blkio_stats(const char *dir, struct husk_cgroup_stats *st) {
     char op[8];
     if (sscanf(line, "%llu:%llu %7s %llu", &maj, &min, op, &v) != 4)
       continue;
-    st->blkio_bytes =
-        husk_xrealloc(st->blkio_bytes, (st->blkio_bytes_len + 1) * sizeof(*st->blkio_bytes));
-    struct husk_blkio_entry *e = &st->blkio_bytes[st->blkio_bytes_len++];
-    e->major = maj;
-    e->minor = min;
-    e->value = v;
-    snprintf(e->op, sizeof(e->op), "%s", op);
+    husk_cg_add_blkio(st, maj, min, op, v);
   }
 }
 

@@ -465,17 +465,6 @@ int husk_cg_v2_is_frozen(const char *dir, bool *frozen, husk_error_t *err) {
 
 /* ---- stats ------------------------------------------------------------ */
 
-static void add_blkio(struct husk_cgroup_stats *st, uint64_t maj, uint64_t min, const char *op,
-                      uint64_t v) {
-  st->blkio_bytes =
-      husk_xrealloc(st->blkio_bytes, (st->blkio_bytes_len + 1) * sizeof(*st->blkio_bytes));
-  struct husk_blkio_entry *e = &st->blkio_bytes[st->blkio_bytes_len++];
-  e->major = maj;
-  e->minor = min;
-  e->value = v;
-  snprintf(e->op, sizeof(e->op), "%s", op);
-}
-
 /* io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
 static void io_stats(const char *dir, struct husk_cgroup_stats *st) {
   _cleanup_free_ char *s = NULL;
@@ -491,9 +480,9 @@ static void io_stats(const char *dir, struct husk_cgroup_stats *st) {
       rb = strtoull(p + 7, NULL, 10);
     if ((p = strstr(line, "wbytes=")))
       wb = strtoull(p + 7, NULL, 10);
-    add_blkio(st, maj, min, "Read", rb);
-    add_blkio(st, maj, min, "Write", wb);
-    add_blkio(st, maj, min, "Total", rb + wb);
+    husk_cg_add_blkio(st, maj, min, "Read", rb);
+    husk_cg_add_blkio(st, maj, min, "Write", wb);
+    husk_cg_add_blkio(st, maj, min, "Total", rb + wb);
   }
 }
 

@@ -429,19 +429,6 @@ static int join_namespaces(const struct exec_run *r, husk_error_t *err) {
   return 0;
 }
 
-/* runtime-linux.md "File descriptors": stdio and the --preserve-fds range
- * reach the process; every other fd is closed by execve. */
-static int keep_only_preserved_fds(int preserve_fds, husk_error_t *err) {
-  for (int fd = 3; fd < 3 + preserve_fds; fd++) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-      return husk_error_set(err, errno, "preserve fd %d", fd);
-  }
-  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    return husk_error_set(err, errno, "close_range");
-  return 0;
-}
-
 __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
   husk_error_t err = {0};
   int sock = r->sync[1];
@@ -481,7 +468,8 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
       .has_seccomp_listener = r->listener_fd >= 0,
       .seccomp_listener_fd = r->listener_fd,
   };
-  if (husk_exec_prepare(&ctx, &err) < 0 || keep_only_preserved_fds(r->opts->preserve_fds, &err) < 0)
+  if (husk_exec_prepare(&ctx, &err) < 0 ||
+      husk_fds_keep_only_preserved(r->opts->preserve_fds, &err) < 0)
     fail_to_parent(sock, &err, 255);
   /* From execve on the process lives on its own (--detach). */
   prctl(PR_SET_PDEATHSIG, 0);

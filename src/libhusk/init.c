@@ -150,19 +150,6 @@ __attribute__((noreturn)) static void fail_to_start(int fifo, husk_error_t *err,
   _exit(status);
 }
 
-/* runtime-linux.md "File descriptors": stdio and the fds passed on purpose
- * (--preserve-fds, LISTEN_FDS) reach the workload, nothing else of ours. */
-static int keep_only_preserved_fds(int preserve_fds, husk_error_t *err) {
-  for (int fd = 3; fd < 3 + preserve_fds; fd++) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
-      return husk_error_set(err, errno, "preserve fd %d", fd);
-  }
-  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    return husk_error_set(err, errno, "close_range");
-  return 0;
-}
-
 __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   husk_error_t err = {0};
   const struct husk_spec *spec = a->spec;
@@ -267,7 +254,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_hooks_run(spec->hooks.start_container, spec->hooks.start_container_len, "startContainer",
                      created_json, &err) < 0)
     fail_to_start(fifo, &err, 1);
-  if (keep_only_preserved_fds(a->preserve_fds, &err) < 0)
+  if (husk_fds_keep_only_preserved(a->preserve_fds, &err) < 0)
     fail_to_start(fifo, &err, 1);
   /* "0": started; the fifo closes at execve (O_CLOEXEC), which `start`
    * sees as the end of our report. */

@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 static void *check_alloc(void *p) {
   if (p == NULL) {
@@ -130,5 +132,16 @@ int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err) {
         break;
     }
   }
+  return 0;
+}
+
+int husk_fds_keep_only_preserved(int preserve_fds, husk_error_t *err) {
+  for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)
+      return husk_error_set(err, errno, "preserve fd %d", fd);
+  }
+  if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return husk_error_set(err, errno, "close_range");
   return 0;
 }

@@ -58,6 +58,11 @@ int husk_write_file_atomic(const char *path, const void *data, size_t len, mode_
 /* write(2) until done, retrying EINTR. */
 int husk_write_all(int fd, const void *data, size_t len);
 
+/* runtime-linux.md "File descriptors": before execve, stdio and fds
+ * 3..3+preserve_fds-1 (--preserve-fds, LISTEN_FDS) stay open for the workload;
+ * every other fd is marked close-on-exec. */
+int husk_fds_keep_only_preserved(int preserve_fds, husk_error_t *err);
+
 /* mkdir -p with `mode` for the directories it creates. */
 int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err);
 
