@@ -84,6 +84,12 @@ status_of() {
 	husk state "$ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'
 }
 
+# status_is STATUS: the container's status now (for wait_for, which needs a
+# command it can re-run, not a value computed once).
+status_is() {
+	[ "$(status_of)" = "$1" ]
+}
+
 # wait_for CMD...: retry for up to $WAIT_SECS (10) seconds.
 wait_for() {
 	local i
@@ -92,6 +98,14 @@ wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# count_above N: the counter has gone past N (read anew on every call; the
+# file may be caught empty between its truncation and the write).
+count_above() {
+	local now
+	now=$(count)
+	[ -n "$now" ] && [ "$now" -gt "$1" ]
 }
 
 COUNTER='i=0; while :; do i=$((i+1)); echo $i >/data/count; sleep 0.05; done'
@@ -197,7 +211,7 @@ count() { cat "$DATA/count" 2>/dev/null || echo 0; }
 	[ "$status" -eq 0 ]
 	! cg_frozen
 	[ "$(status_of)" = running ]
-	wait_for test "$(count)" -gt "$after"
+	wait_for count_above "${after:-0}"
 }
 
 @test "pause/resume: wrong states give runc's messages" {
@@ -213,7 +227,7 @@ count() { cat "$DATA/count" 2>/dev/null || echo 0; }
 	husk resume "$ID"
 
 	husk kill "$ID" KILL
-	wait_for test "$(status_of)" = stopped
+	wait_for status_is stopped
 	run husk pause "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container not running"* ]]
@@ -371,7 +385,7 @@ count() { cat "$DATA/count" 2>/dev/null || echo 0; }
 @test "update: a stopped or missing container" {
 	run_container "$COUNTER"
 	husk kill "$ID" KILL
-	wait_for test "$(status_of)" = stopped
+	wait_for status_is stopped
 	run husk update --memory 64m "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container not running"* ]]
@@ -452,7 +466,7 @@ count() { cat "$DATA/count" 2>/dev/null || echo 0; }
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'"ps" requires a minimum of 1 argument(s)'* ]]
 	husk kill "$ID" KILL
-	wait_for test "$(status_of)" = stopped
+	wait_for status_is stopped
 	run husk ps --format json "$ID"
 	[ "$status" -eq 0 ]
 	[ "$output" = null ]
@@ -495,7 +509,7 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	[ "$status" -eq 1 ]
 	[[ "$output" == *'invalid value "5" for flag -interval: parse error'* ]]
 	husk kill "$ID" KILL
-	wait_for test "$(status_of)" = stopped
+	wait_for status_is stopped
 	run husk events --stats "$ID"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"container with id $ID is not running"* ]]
@@ -514,7 +528,7 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	sleep 0.5
 	touch "$DATA/go"
 	# slow under emulation (the v2 VM): filling 32 MiB and reclaiming first
-	WAIT_SECS=60 wait_for test -e "$DATA/hog"
+	WAIT_SECS=180 wait_for test -e "$DATA/hog"
 	wait_for grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events"
 	kill "$events_pid"
 	wait "$events_pid" || true
