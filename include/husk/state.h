@@ -46,6 +46,7 @@ struct husk_state {
   int cgroup_created_depth; /* trailing levels of cgroup_path husk made (delete removes
                                them); -1: unknown */
   char *config_path;        /* the config.json the container was created from */
+  char *systemd_unit;       /* --systemd-cgroup: the transient scope husk started, or NULL */
 };
 
 const char *husk_status_name(enum husk_status status);

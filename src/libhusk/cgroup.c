@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_systemd.h"
 #include "util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -372,9 +373,10 @@ static int expand_slice(const char *slice, char **out, husk_error_t *err) {
 }
 
 /* --systemd-cgroup: "slice:prefix:name" mapped onto the filesystem the way
- * systemd lays units out.  husk does not ask systemd for a transient scope
- * over D-Bus (yet): it makes the scope's directory itself, which is enough
- * for the limits but leaves systemd unaware of the unit. */
+ * systemd lays units out.  husk makes the scope's directory and places the
+ * init there (clone3 needs it before systemd knows the unit); then
+ * husk_cgroup_systemd_start asks systemd for the transient scope, which
+ * adopts the directory. */
 static int systemd_path(const char *value, const char *id, char **out, husk_error_t *err) {
   if (!systemd_running())
     return husk_error_set(err, ENOTSUP,
@@ -409,6 +411,64 @@ static int systemd_path(const char *value, const char *id, char **out, husk_erro
     *out = husk_xasprintf("%s/%s-%s.scope", slice_path, prefix, name);
   else
     *out = husk_xasprintf("%s/%s.scope", slice_path, name);
+  return 0;
+}
+
+static struct husk_device_cgroup *with_container_devices(const struct husk_spec *spec,
+                                                         const struct husk_resources *res,
+                                                         struct husk_resources *out);
+
+/* The unit --systemd-cgroup asks systemd for, from "slice:prefix:name" (as
+ * systemd_path reads it): "<prefix>-<name>.scope" (or "<name>.scope", or
+ * the slice "<name>") in <slice>, system.slice by default. */
+static int systemd_unit(const struct husk_spec *spec, const char *id, char **slice, char **unit,
+                        husk_error_t *err) {
+  const char *value = spec && spec->has_linux ? spec->linux_.cgroups_path : NULL;
+  _cleanup_free_ char *path = NULL;
+  if (systemd_path(value, id, &path, err) < 0) /* validates the value */
+    return -1;
+  _cleanup_free_ char *dflt = husk_xasprintf("system.slice:husk:%s", id);
+  const char *v = value ? value : dflt;
+  const char *c1 = strchr(v, ':'), *c2 = strchr(c1 + 1, ':');
+  *slice = c1 == v ? husk_xstrdup("system.slice") : husk_xasprintf("%.*s", (int)(c1 - v), v);
+  const char *name = c2 + 1;
+  size_t nlen = strlen(name);
+  if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0)
+    *unit = husk_xstrdup(name);
+  else if (c2 > c1 + 1)
+    *unit = husk_xasprintf("%.*s-%s.scope", (int)(c2 - c1 - 1), c1 + 1, name);
+  else
+    *unit = husk_xasprintf("%s.scope", name);
+  return 0;
+}
+
+int husk_cgroup_systemd_start(const struct husk_spec *spec, const char *id,
+                              const struct husk_cgroup *cg, pid_t pid, char **unit_out,
+                              husk_error_t *err) {
+  _cleanup_free_ char *slice = NULL, *unit = NULL;
+  if (systemd_unit(spec, id, &slice, &unit, err) < 0)
+    return -1;
+  const struct husk_resources *res =
+      spec && spec->has_linux && spec->linux_.has_resources ? &spec->linux_.resources : NULL;
+  if (husk_systemd_start_scope(slice, unit, pid, res, err) < 0)
+    return -1;
+  /* systemd writes its own values into the unit's cgroup as it starts it:
+   * put every limit of the config back (runc does the same). */
+  if (res) {
+    struct husk_resources effective;
+    struct husk_device_cgroup *device_rules = NULL;
+    if (res->devices_len > 0) {
+      device_rules = with_container_devices(spec, res, &effective);
+      res = &effective;
+    }
+    int applied = husk_cgroup_apply(cg, res, err);
+    free(device_rules);
+    if (applied < 0) {
+      husk_systemd_stop_scope(unit, NULL);
+      return -1;
+    }
+  }
+  *unit_out = husk_steal_ptr(unit);
   return 0;
 }
 

@@ -56,6 +56,14 @@ int husk_cgroup_resolve_path(const struct husk_spec *spec, const char *id, bool 
 int husk_cgroup_create(const struct husk_spec *spec, const char *id, bool systemd,
                        struct husk_cgroup *cg, husk_error_t *err);
 
+/* --systemd-cgroup: after the init is cloned, ask systemd for the transient
+ * scope of linux.cgroupsPath ("slice:prefix:name") holding `pid`
+ * (cgroup_systemd.c), then apply the resources again over what systemd
+ * wrote.  *unit gets the unit's name, for husk_systemd_stop_scope. */
+int husk_cgroup_systemd_start(const struct husk_spec *spec, const char *id,
+                              const struct husk_cgroup *cg, pid_t pid, char **unit,
+                              husk_error_t *err);
+
 /* Reopen a cgroup made earlier from its mode and path (state.json). */
 int husk_cgroup_load(const char *path, struct husk_cgroup *cg, husk_error_t *err);
 

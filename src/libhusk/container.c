@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_systemd.h"
 #include "hooks.h"
 #include "husk/state.h"
 #include "init.h"
@@ -345,6 +346,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   int *idmap_trees = NULL;
   struct husk_cgroup cg = {.v2_fd = -1};
   bool have_cgroup = false;
+  char *systemd_unit = NULL; /* the transient scope, once systemd made it */
   int fds[2] = {-1, -1}, fifo_fd = -1;
   struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
 
@@ -455,12 +457,16 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (!in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
     goto fail;
+  if (opts->systemd_cgroup &&
+      husk_cgroup_systemd_start(spec, opts->id, &cg, c.pid, &systemd_unit, err) < 0)
+    goto fail;
   if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
     goto fail;
   if (parent_handshake(&c, err) < 0)
     goto fail;
 
   c.state.status = HUSK_STATUS_CREATED;
+  c.state.systemd_unit = husk_steal_ptr(systemd_unit); /* delete stops it */
   if (husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
   if (opts->pid_file && write_pid_file(opts->pid_file, c.pid, err) < 0)
@@ -468,6 +474,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
 
   out->pid = c.pid;
   out->pty_master = c.pty_master;
+  free(systemd_unit);
   husk_cgroup_release(&cg);
   c.state.annotations = NULL; /* borrowed from spec */
   c.state.annotations_len = 0;
@@ -484,6 +491,12 @@ fail:
    * directory; poststop hooks when the prestart/createRuntime ones failed
    * (runtime.md lifecycle steps 3-4 continue at 12). */
   kill_and_reap(c.pid);
+  if (c.state.systemd_unit)
+    systemd_unit = husk_steal_ptr(c.state.systemd_unit);
+  if (systemd_unit) {
+    husk_systemd_stop_scope(systemd_unit, NULL);
+    free(systemd_unit);
+  }
   if (have_cgroup) {
     husk_cgroup_destroy(&cg, NULL);
     husk_cgroup_release(&cg);
@@ -718,6 +731,10 @@ int husk_container_delete(const char *root, const char *id, bool force, husk_err
     wait_gone(&st);
     st.status = HUSK_STATUS_STOPPED;
   }
+  /* The transient scope of --systemd-cgroup: systemd drops it when it
+   * empties, but a stop makes that certain (NoSuchUnit is fine). */
+  if (st.systemd_unit)
+    husk_systemd_stop_scope(st.systemd_unit, NULL);
   /* What is left in the cgroup (processes that outlived the init without a
    * pid namespace of its own) dies with it. */
   if (st.cgroup_path) {

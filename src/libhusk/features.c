@@ -125,9 +125,9 @@ static const struct {
 } support = {
     .cgroup_v1 = true, /* v1 and hybrid hosts: cgroup_v1.c */
     .cgroup_v2 = true,
-    /* --systemd-cgroup maps slice:prefix:name onto the filesystem without
-     * asking systemd (no transient units over D-Bus): not systemd support. */
-    .cgroup_systemd = false,
+    /* --systemd-cgroup: a transient scope over D-Bus (cgroup_systemd.c); the
+     * user manager (rootless) is not supported. */
+    .cgroup_systemd = true,
     .cgroup_systemd_user = false,
     .cgroup_rdma = true, /* rdma.max on both hierarchies */
     .seccomp = true,

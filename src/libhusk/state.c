@@ -273,6 +273,8 @@ static char *state_file_json(const struct husk_state *state) {
   gen_key_string(g, "cgroupPath", state->cgroup_path);
   gen_key_int(g, "cgroupCreatedDepth", state->cgroup_created_depth);
   gen_key_string(g, "configPath", state->config_path);
+  if (state->systemd_unit)
+    gen_key_string(g, "systemdUnit", state->systemd_unit);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return gen_finish(g);
@@ -333,6 +335,7 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
       state->init_start_time = strtoull(YAJL_GET_NUMBER(start), NULL, 10);
     state->cgroup_path = tree_string(own, "cgroupPath");
     state->config_path = tree_string(own, "configPath");
+    state->systemd_unit = tree_string(own, "systemdUnit");
     yajl_val depth = tree_get(own, "cgroupCreatedDepth", yajl_t_number);
     state->cgroup_created_depth =
         depth && YAJL_IS_INTEGER(depth) ? (int)YAJL_GET_INTEGER(depth) : -1;
@@ -385,6 +388,7 @@ void husk_state_free(struct husk_state *state) {
   }
   free(state->annotations);
   free(state->cgroup_path);
+  free(state->systemd_unit);
   free(state->config_path);
   memset(state, 0, sizeof(*state));
 }
