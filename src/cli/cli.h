@@ -96,6 +96,10 @@ void husk_print_options(const struct husk_option *options);
  * the log file in the --log-format (logrus-compatible, as runc writes). */
 void husk_cli_error(const struct husk_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A warning from libhusk (a husk_warner_cb with the cli as data): on stderr
+ * and, with --log, at level=warning in the log file. */
+void husk_cli_warn(void *cli, const char *msg);
+
 /* Report err (and clear it).  Returns 1, the exit status of a failed command. */
 int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err);
 

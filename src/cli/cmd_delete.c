@@ -17,7 +17,8 @@ int cmd_delete(struct husk_cli *cli, int argc, char **argv) {
   bool force = flags[0].set;
   husk_flags_free(cli->command->options, flags);
   husk_error_t err = {0};
-  if (husk_container_delete(cli->root, argv[first_arg], force, &err) < 0)
+  struct husk_warner_cb warn = {husk_cli_warn, cli};
+  if (husk_container_delete(cli->root, argv[first_arg], force, &warn, &err) < 0)
     return husk_cli_fail(cli, &err);
   return 0;
 }

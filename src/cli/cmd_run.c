@@ -100,7 +100,7 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
   if (husk_container_start(cli->root, id, &err) < 0) {
     husk_cli_fail(cli, &err);
     status = 1;
-    husk_container_delete(cli->root, id, true, NULL);
+    husk_container_delete(cli->root, id, true, &opts.warn, NULL);
     return status;
   }
   if (detach)
@@ -111,7 +111,7 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
     close(created.pty_master);
   }
   status = wait_init(created.pid);
-  if (!keep && husk_container_delete(cli->root, id, true, &err) < 0)
+  if (!keep && husk_container_delete(cli->root, id, true, &opts.warn, &err) < 0)
     husk_cli_fail(cli, &err);
   return status;
 }

@@ -140,3 +140,9 @@ int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err) {
   husk_error_clear(err);
   return 1;
 }
+
+void husk_cli_warn(void *cli, const char *msg) {
+  const struct husk_cli *c = cli;
+  fprintf(stderr, "%s: warning: %s\n", c && c->program ? c->program : "husk", msg);
+  log_to_file(c, "warning", msg);
+}

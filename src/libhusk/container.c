@@ -34,12 +34,6 @@
 #define EXEC_FIFO "exec.fifo"
 #define HUSK_CONFIG_MAX_SIZE (16 * 1024 * 1024)
 
-/* Warnings of the spec ("log a warning") go to stderr, where runc puts them. */
-static void warn_stderr(void *data, const char *msg) {
-  (void)data;
-  fprintf(stderr, "husk: warning: %s\n", msg);
-}
-
 /* ---- signals ------------------------------------------------------------ */
 
 static const struct {
@@ -504,7 +498,7 @@ fail:
   if (c.hooks_failed) {
     _cleanup_free_ char *stopped = state_json_with_status(&c.state, HUSK_STATUS_STOPPED);
     husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", stopped,
-                       warn_stderr, NULL);
+                       opts->warn.fn, opts->warn.data);
   }
   if (c.pty_master >= 0)
     close(c.pty_master);
@@ -707,7 +701,8 @@ static void wait_gone(struct husk_state *st) {
   }
 }
 
-int husk_container_delete(const char *root, const char *id, bool force, husk_error_t *err) {
+int husk_container_delete(const char *root, const char *id, bool force,
+                          const struct husk_warner_cb *warn, husk_error_t *err) {
   int lock_fd;
   struct husk_state st;
   if (open_container(root, id, true, &lock_fd, &st, err) < 0) {
@@ -750,7 +745,7 @@ int husk_container_delete(const char *root, const char *id, bool force, husk_err
     /* runtime.md step 13: a failing poststop hook is only a warning. */
     _cleanup_free_ char *json = husk_state_oci_json(&st, NULL);
     husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
-                       warn_stderr, NULL);
+                       warn ? warn->fn : NULL, warn ? warn->data : NULL);
     husk_spec_free(spec);
   }
   ret = husk_state_destroy(root, id, err);

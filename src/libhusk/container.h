@@ -9,8 +9,15 @@
 #include "husk/error.h"
 #include "husk/spec.h"
 
+/* Where the warnings of runtime.md ("log a warning": a failing poststop
+ * hook, ...) go; libhusk does not print, the CLI does.  NULL: dropped. */
+struct husk_warner_cb {
+  void (*fn)(void *data, const char *msg);
+  void *data;
+};
+
 struct husk_create_opts {
-  const char *root;           /* --root */
+  const char *root; /* --root */
   const char *id;
   const char *bundle;         /* --bundle, "." by default */
   const char *console_socket; /* --console-socket, or NULL */
@@ -20,6 +27,7 @@ struct husk_create_opts {
   int preserve_fds;           /* fds 3..3+preserve_fds-1 go to the container (incl. LISTEN_FDS) */
   int listen_fds;             /* LISTEN_FDS of the caller: adds LISTEN_FDS/LISTEN_PID to env */
   bool systemd_cgroup;        /* --systemd-cgroup: cgroupsPath is slice:prefix:name */
+  struct husk_warner_cb warn; /* warnings of a failed create's poststop hooks */
   bool keep_pty;              /* `run` in the foreground: return the pty master, don't
                                  need --console-socket */
 };
@@ -41,7 +49,8 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err);
 int husk_container_kill(const char *root, const char *id, int sig, bool all, husk_error_t *err);
 
 /* Remove a stopped container (force: kill it first); runs poststop hooks. */
-int husk_container_delete(const char *root, const char *id, bool force, husk_error_t *err);
+int husk_container_delete(const char *root, const char *id, bool force,
+                          const struct husk_warner_cb *warn, husk_error_t *err);
 
 /* "KILL", "SIGKILL", "9" → 9; errors read like runc's `unknown signal "FOO"`. */
 int husk_signal_parse(const char *name, int *sig, husk_error_t *err);
