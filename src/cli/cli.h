@@ -87,6 +87,11 @@ void husk_flags_free(const struct husk_option *options, struct husk_flag *flags)
 enum husk_parse_result husk_cli_parse(struct husk_cli *cli, int argc, char **argv,
                                       struct husk_flag *flags, int *first_arg);
 
+/* The whole of a command that takes no flags of its own and one container
+ * ID: parse, then op(root, id); its error is reported.  Returns the exit status. */
+int husk_cli_run_on_id(struct husk_cli *cli, int argc, char **argv,
+                       int (*op)(const char *root, const char *id, husk_error_t *err));
+
 void husk_print_command_help(const struct husk_cli *cli, const struct husk_command *cmd);
 void husk_print_options(const struct husk_option *options);
 

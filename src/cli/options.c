@@ -191,3 +191,17 @@ enum husk_parse_result husk_cli_parse(struct husk_cli *cli, int argc, char **arg
   }
   return HUSK_PARSE_OK;
 }
+
+int husk_cli_run_on_id(struct husk_cli *cli, int argc, char **argv,
+                       int (*op)(const char *root, const char *id, husk_error_t *err)) {
+  struct husk_flag flags[1];
+  int first_arg = 0;
+  enum husk_parse_result r = husk_cli_parse(cli, argc, argv, flags, &first_arg);
+  if (r != HUSK_PARSE_OK)
+    return r == HUSK_PARSE_HELP ? 0 : 1;
+  husk_flags_free(cli->command->options, flags);
+  husk_error_t err = {0};
+  if (op(cli->root, argv[first_arg], &err) < 0)
+    return husk_cli_fail(cli, &err);
+  return 0;
+}

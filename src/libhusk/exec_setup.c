@@ -79,8 +79,6 @@ static const char *env_get(const struct husk_strv *env, const char *name) {
   return NULL;
 }
 
-/* args[0] as execve needs it: a name without "/" is searched in the PATH of
- * process.env (not the runtime's own), like runc.  Caller frees. */
 static char *lookup_path(const char *file, const struct husk_strv *env, husk_error_t *err) {
   if (file[0] == '\0') {
     husk_error_set(err, ENOENT, "exec \"\"");
@@ -115,6 +113,10 @@ static char *lookup_path(const char *file, const struct husk_strv *env, husk_err
     err->errnum = ENOENT; /* without ": No such file..." again in the message */
   }
   return NULL;
+}
+
+char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err) {
+  return lookup_path(process->args.items[0], &process->env, err);
 }
 
 static char **strv_terminated(const struct husk_strv *v) {
@@ -188,7 +190,7 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   if (caps && husk_caps_apply(caps, &w, err) < 0)
     return -1;
 
-  _cleanup_free_ char *file = lookup_path(p->args.items[0], &p->env, err);
+  _cleanup_free_ char *file = husk_exec_lookup(p, err);
   if (file == NULL)
     return -1;
   /* process.env exactly; a husk_strv is not NULL-terminated. */

@@ -41,6 +41,11 @@ struct husk_exec_ctx {
  * apparmorProfile and selinuxLabel (set for the coming execve). */
 int husk_exec_prepare(const struct husk_exec_ctx *ctx, husk_error_t *err);
 
+/* args[0] as execve needs it: a name without "/" is searched in the PATH of
+ * process.env (not the runtime's own), like runc.  NULL with err set when
+ * nothing executable is found.  Caller frees. */
+char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err);
+
 /* Final steps and execve: umask, additionalGids/gid/uid (keeping caps across
  * setuid), the five capability sets, noNewPrivileges, seccomp (loaded as late
  * as possible; NOTIFY sends the listener fd to listenerPath),

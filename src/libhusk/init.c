@@ -88,28 +88,15 @@ static int setup_terminal(int sync_fd, const struct husk_process *process, husk_
   return r;
 }
 
-/* Look args[0] up on the PATH of process.env now, so that `create` fails on
- * a missing binary instead of `start` succeeding and the init dying. */
+/* Look args[0] up on the PATH of process.env now (as execve will), so that
+ * `create` fails on a missing binary instead of `start`. */
 static int check_executable(const struct husk_process *process, husk_error_t *err) {
-  const char *arg0 = process->args.items[0];
-  if (strchr(arg0, '/')) {
-    if (access(arg0, X_OK) < 0)
-      return husk_error_set(err, errno, "exec %s", arg0);
-    return 0;
-  }
-  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (size_t i = 0; i < process->env.len; i++)
-    if (strncmp(process->env.items[i], "PATH=", 5) == 0)
-      path = process->env.items[i] + 5;
-  _cleanup_free_ char *copy = husk_xstrdup(path);
-  char *save = NULL;
-  for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-    _cleanup_free_ char *candidate = husk_xasprintf("%s/%s", dir, arg0);
-    struct stat st;
-    if (access(candidate, X_OK) == 0 && stat(candidate, &st) == 0 && S_ISREG(st.st_mode))
-      return 0;
-  }
-  return husk_error_set(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+  _cleanup_free_ char *file = husk_exec_lookup(process, err);
+  if (file == NULL)
+    return -1;
+  if (access(file, X_OK) < 0)
+    return husk_error_set(err, errno, "exec %s", file);
+  return 0;
 }
 
 static bool needs_seccomp_listener(const struct husk_spec *spec) {
