@@ -160,7 +160,9 @@ static int load_seccomp(const struct husk_exec_ctx *ctx, const struct husk_warne
 int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   const struct husk_process *p = ctx->process;
   const struct husk_warner w = {.fn = ctx->warn, .data = ctx->warn_data};
-  const struct husk_capabilities *caps = p->has_capabilities ? &p->capabilities : NULL;
+  /* No capabilities object: every set is empty, nothing is kept. */
+  static const struct husk_capabilities no_caps = {0};
+  const struct husk_capabilities *caps = p->has_capabilities ? &p->capabilities : &no_caps;
   if (p->args.len == 0)
     return husk_error_set(err, 0, "process.args: empty");
 
@@ -179,7 +181,7 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
 
   if (husk_caps_keep(true, err) < 0)
     return -1;
-  if (caps && husk_caps_drop_bounding(caps, &w, err) < 0)
+  if (husk_caps_drop_bounding(caps, &w, err) < 0)
     return -1;
   if (husk_user_switch(p, &w, err) < 0)
     return -1;
@@ -187,7 +189,7 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
     return -1;
   if (chdir_later && chdir(cwd) < 0)
     return husk_error_set(err, errno, "process.cwd %s", cwd);
-  if (caps && husk_caps_apply(caps, &w, err) < 0)
+  if (husk_caps_apply(caps, &w, err) < 0)
     return -1;
 
   _cleanup_free_ char *file = husk_exec_lookup(p, err);
