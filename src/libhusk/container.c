@@ -582,6 +582,9 @@ static int release_init(const char *fifo, const struct husk_state *st, husk_erro
   return 0;
 }
 
+static int destroy_locked(const char *root, const char *id, struct husk_state *st,
+                          const struct husk_warner_cb *warn, husk_error_t *err);
+
 int husk_container_start(const char *root, const char *id, husk_error_t *err) {
   int lock_fd;
   struct husk_state st;
@@ -619,8 +622,11 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
   json = husk_state_oci_json(&st, NULL);
   if (husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json, err) <
       0) {
-    /* runtime.md step 9: a failing poststart hook stops the container. */
-    kill(st.pid, SIGKILL);
+    /* runtime.md lifecycle 9: a failing poststart hook stops the container
+     * and goes on at step 12, destroy. */
+    husk_error_t ignored = {0};
+    destroy_locked(root, id, &st, NULL, &ignored);
+    husk_error_clear(&ignored);
     goto out;
   }
   ret = 0;
@@ -701,6 +707,42 @@ static void wait_gone(struct husk_state *st) {
   }
 }
 
+/* runtime.md lifecycle 12, "destroy": undo what create did — processes,
+ * cgroups, the systemd scope — run the poststop hooks (a failure is only a
+ * warning, step 13) and remove the state.  The caller holds the lock. */
+static int destroy_locked(const char *root, const char *id, struct husk_state *st,
+                          const struct husk_warner_cb *warn, husk_error_t *err) {
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
+  if (st->status != HUSK_STATUS_STOPPED) {
+    kill_container(st, SIGKILL, NULL);
+    wait_gone(st);
+    st->status = HUSK_STATUS_STOPPED;
+  }
+  /* The transient scope of --systemd-cgroup: systemd drops it when it
+   * empties, but a stop makes that certain (NoSuchUnit is fine). */
+  if (st->systemd_unit)
+    husk_systemd_stop_scope(st->systemd_unit, NULL);
+  /* What is left in the cgroup (processes that outlived the init without a
+   * pid namespace of its own) dies with it. */
+  if (st->cgroup_path) {
+    struct husk_cgroup cg = {.v2_fd = -1};
+    if (husk_cgroup_load(st->cgroup_path, &cg, NULL) == 0) {
+      cg.created_depth = st->cgroup_created_depth; /* remove the parents create made too */
+      husk_cgroup_destroy(&cg, NULL);
+      husk_cgroup_release(&cg);
+    }
+  }
+  struct husk_spec *spec = NULL;
+  if (husk_spec_load(config, &spec, NULL) == 0) {
+    _cleanup_free_ char *json = husk_state_oci_json(st, NULL);
+    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
+                       warn ? warn->fn : NULL, warn ? warn->data : NULL);
+    husk_spec_free(spec);
+  }
+  return husk_state_destroy(root, id, err);
+}
+
 int husk_container_delete(const char *root, const char *id, bool force,
                           const struct husk_warner_cb *warn, husk_error_t *err) {
   int lock_fd;
@@ -714,42 +756,11 @@ int husk_container_delete(const char *root, const char *id, bool force,
     return -1;
   }
   int ret = -1;
-  _cleanup_free_ char *dir = husk_state_dir(root, id);
-  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
-  if (st.status != HUSK_STATUS_STOPPED) {
-    if (!force) {
-      husk_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
-                     husk_status_name(st.status));
-      goto out;
-    }
-    kill_container(&st, SIGKILL, NULL);
-    wait_gone(&st);
-    st.status = HUSK_STATUS_STOPPED;
-  }
-  /* The transient scope of --systemd-cgroup: systemd drops it when it
-   * empties, but a stop makes that certain (NoSuchUnit is fine). */
-  if (st.systemd_unit)
-    husk_systemd_stop_scope(st.systemd_unit, NULL);
-  /* What is left in the cgroup (processes that outlived the init without a
-   * pid namespace of its own) dies with it. */
-  if (st.cgroup_path) {
-    struct husk_cgroup cg = {.v2_fd = -1};
-    if (husk_cgroup_load(st.cgroup_path, &cg, NULL) == 0) {
-      cg.created_depth = st.cgroup_created_depth; /* remove the parents create made too */
-      husk_cgroup_destroy(&cg, NULL);
-      husk_cgroup_release(&cg);
-    }
-  }
-  struct husk_spec *spec = NULL;
-  if (husk_spec_load(config, &spec, NULL) == 0) {
-    /* runtime.md step 13: a failing poststop hook is only a warning. */
-    _cleanup_free_ char *json = husk_state_oci_json(&st, NULL);
-    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
-                       warn ? warn->fn : NULL, warn ? warn->data : NULL);
-    husk_spec_free(spec);
-  }
-  ret = husk_state_destroy(root, id, err);
-out:
+  if (st.status != HUSK_STATUS_STOPPED && !force)
+    husk_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
+                   husk_status_name(st.status));
+  else
+    ret = destroy_locked(root, id, &st, warn, err);
   husk_state_free(&st);
   husk_state_unlock(lock_fd);
   return ret;
