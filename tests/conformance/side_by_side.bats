@@ -133,6 +133,24 @@ sc_create_errors() {
 	cp "$T/config.saved" "$BUNDLE/config.json"
 }
 
+# runc's sysctl validation: kernel.hostname conflicts with the config's
+# hostname (husk refuses kernel.domainname too, for runtime-spec 1.3's
+# domainname field, which runc 1.1.5 predates); keys of namespaces the container does not own would change
+# the host.  The output is "case exit-code containers-left".
+sc_sysctl_refusals() {
+	local r=$1
+	cmd 'true'
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	for c in 'kernel.hostname|.' 'vm.swappiness|.' \
+		'net.ipv4.ip_forward|.linux.namespaces -= [{"type": "network"}]' \
+		'kernel.shmmax|.linux.namespaces -= [{"type": "ipc"}]'; do
+		cp "$T/config.saved" "$BUNDLE/config.json"
+		cfg --arg k "${c%%|*}" '.linux.sysctl = {($k): "1"} | '"${c#*|}"
+		echo "${c%%|*} $(rc "$r" run --bundle "$BUNDLE" "$CID") $(on "$r" list -q | wc -l)"
+	done
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -175,4 +193,16 @@ sc_list_format() {
 
 @test "side by side: list -q and list --format json" {
 	same "list" sc_list_format
+}
+
+@test "side by side: linux.sysctl keys runc refuses (kernel.hostname, kernel.domainname, host namespaces)" {
+	same "sysctl refusals" sc_sysctl_refusals
+	cfg '.linux.sysctl = {"kernel.hostname": "x"}'
+	run --separate-stderr rt run --bundle "$BUNDLE" "$CID"
+	[[ "$stderr" == *'linux.sysctl: sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field'* ]]
+	cfg '.linux.sysctl = {"kernel.domainname": "x"}'
+	run --separate-stderr rt run --bundle "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *'linux.sysctl: sysctl "kernel.domainname" is not allowed as it conflicts with the OCI "domainname" field'* ]]
+	[ -z "$(rt list -q)" ]
 }
