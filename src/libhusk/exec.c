@@ -456,6 +456,12 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
       fail_to_parent(sock, &err, 255);
     if (slave > 2)
       close(slave);
+  } else if (setsid() < 0) {
+    /* A session and process group of its own, inside the container (as
+     * runc gives it): in the caller's, getpgrp() would be 0 in the pid
+     * namespace.  husk exec forwards the caller's signals. */
+    husk_error_set(&err, errno, "setsid");
+    fail_to_parent(sock, &err, 255);
   }
 
   struct husk_exec_ctx ctx = {

@@ -151,6 +151,17 @@ sc_sysctl_refusals() {
 	cp "$T/config.saved" "$BUNDLE/config.json"
 }
 
+# What `exec` without a terminal gives the process: its own session and
+# process group inside the container (runc: setsid), not the caller's (0).
+sc_exec_pgrp() {
+	local r=$1
+	sleeper
+	on "$r" run -d --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" exec "$CID" sh -c 'set -- $(cat /proc/$$/stat); [ "$1" = "$5" ] && [ "$1" = "$6" ] && echo "own session and group" || echo "pid $1 pgrp $5 session $6"'
+	# husk must match runc, and runc's answer is the one above
+	on "$r" kill "$CID" KILL
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -205,4 +216,8 @@ sc_list_format() {
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *'linux.sysctl: sysctl "kernel.domainname" is not allowed as it conflicts with the OCI "domainname" field'* ]]
 	[ -z "$(rt list -q)" ]
+}
+
+@test "side by side: exec without a terminal runs in a session and process group of its own" {
+	same "exec process group" sc_exec_pgrp
 }
