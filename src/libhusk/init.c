@@ -21,6 +21,7 @@
 
 #include "exec_setup.h"
 #include "hooks.h"
+#include "netdev.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "sync.h"
@@ -156,6 +157,9 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
 
   if (husk_ns_init_join(a->plan, &err) < 0 || set_names(spec, &err) < 0)
+    fail_to_parent(sync_fd, &err);
+  if (((a->plan->clone_flags | a->plan->unshare_flags) & CLONE_NEWNET) &&
+      husk_net_loopback_up(&err) < 0)
     fail_to_parent(sync_fd, &err);
   if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
     fail_to_parent(sync_fd, &err);

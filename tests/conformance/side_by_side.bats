@@ -162,6 +162,14 @@ sc_exec_pgrp() {
 	on "$r" kill "$CID" KILL
 }
 
+# The loopback interface of a new network namespace: runc and crun bring it
+# up (the kernel creates it down); ping 127.0.0.1 needs it.
+sc_loopback() {
+	local r=$1
+	cmd 'ip link show lo | grep -q "<LOOPBACK,UP" && echo "lo up" || echo "lo down"; ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 && echo "ping ok" || echo "ping failed"'
+	on "$r" run --bundle "$BUNDLE" "$CID"
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -220,4 +228,12 @@ sc_list_format() {
 
 @test "side by side: exec without a terminal runs in a session and process group of its own" {
 	same "exec process group" sc_exec_pgrp
+}
+
+@test "side by side: the loopback interface of a new network namespace is up" {
+	same "loopback" sc_loopback
+	CID=$CID-2
+	out=$(sc_loopback rt)
+	echo "$out"
+	[[ "$out" == "lo up"* ]]
 }
