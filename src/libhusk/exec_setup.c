@@ -119,9 +119,12 @@ char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err) {
   return lookup_path(process->args.items[0], &process->env, err);
 }
 
-static char **strv_terminated(const struct husk_strv *v) {
-  char **out = husk_xcalloc(v->len + 1, sizeof(char *));
-  memcpy(out, v->items, v->len * sizeof(char *));
+/* A NULL-terminated copy of `v`, with `extra` (if any) appended. */
+static char **strv_terminated(const struct husk_strv *v, char *extra) {
+  char **out = husk_xcalloc(v->len + 2, sizeof(char *));
+  if (v->len > 0)
+    memcpy(out, v->items, v->len * sizeof(char *));
+  out[v->len] = extra;
   return out;
 }
 
@@ -167,6 +170,8 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
     return husk_error_set(err, 0, "process.args: empty");
 
   husk_user_umask(p);
+  /* Read as the runtime, before the user switch (runc does the same). */
+  _cleanup_free_ char *home = husk_home_env(p);
 
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   bool chdir_later = false;
@@ -195,9 +200,10 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   _cleanup_free_ char *file = husk_exec_lookup(p, err);
   if (file == NULL)
     return -1;
-  /* process.env exactly; a husk_strv is not NULL-terminated. */
-  _cleanup_free_ char **argv = strv_terminated(&p->args);
-  _cleanup_free_ char **envp = strv_terminated(&p->env);
+  /* process.env, and HOME when it has none; a husk_strv is not
+   * NULL-terminated. */
+  _cleanup_free_ char **argv = strv_terminated(&p->args, NULL);
+  _cleanup_free_ char **envp = strv_terminated(&p->env, home);
 
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
     return husk_error_set(err, errno, "process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS)");

@@ -170,6 +170,26 @@ sc_loopback() {
 	on "$r" run --bundle "$BUNDLE" "$CID"
 }
 
+# HOME when process.env has none: the container's /etc/passwd entry of the
+# user, "/" without one; a HOME in env is kept.  For run and for exec.
+sc_home() {
+	local r=$1 u
+	cp "$BUNDLE/config.json" "$T/config.home"
+	for u in '0|.' '65534|.' '1234|.' '0|.process.env += ["HOME=/custom"]'; do
+		cp "$T/config.home" "$BUNDLE/config.json"
+		cfg --argjson u "${u%%|*}" '.process.user = {uid: $u, gid: $u} | .process.args = ["sh", "-c", "echo $HOME"] | '"${u#*|}"
+		echo "run ${u%%|*} ${u#*|}: $(on "$r" run --bundle "$BUNDLE" "$CID" 2>/dev/null)"
+	done
+	cp "$T/config.home" "$BUNDLE/config.json"
+	sleeper
+	on "$r" run -d --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	echo "exec 0: $(on "$r" exec "$CID" sh -c 'echo $HOME')"
+	echo "exec 65534: $(on "$r" exec -u 65534 "$CID" sh -c 'echo $HOME')"
+	echo "exec 1234: $(on "$r" exec -u 1234 "$CID" sh -c 'echo $HOME')"
+	echo "exec env: $(on "$r" exec -e HOME=/x "$CID" sh -c 'echo $HOME')"
+	on "$r" kill "$CID" KILL
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -236,4 +256,16 @@ sc_list_format() {
 	out=$(sc_loopback rt)
 	echo "$out"
 	[[ "$out" == "lo up"* ]]
+}
+
+@test "side by side: HOME comes from the container's /etc/passwd when process.env has none" {
+	sed -i 's|^nobody:.*|nobody:x:65534:65534:nobody:/nonexistent:/bin/sh|' "$BUNDLE/rootfs/etc/passwd"
+	same "HOME" sc_home
+	CID=$CID-2
+	out=$(sc_home rt)
+	echo "$out"
+	[[ "$out" == *"run 0 .: /root"* ]]
+	[[ "$out" == *"run 65534 .: /nonexistent"* ]]
+	[[ "$out" == *"run 1234 .: /"$'\n'* ]]
+	[[ "$out" == *"exec 65534: /nonexistent"* ]]
 }
