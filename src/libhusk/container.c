@@ -125,14 +125,16 @@ static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) 
     return husk_error_set(err, EINVAL,
                           "config.json: linux.namespaces: a mount namespace is required");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
-  if ((spec->hostname && spec->hostname[0]) && (uts == NULL || uts->path))
+  /* A UTS namespace joined by path is the container's own too: the names
+   * are set there, as runc and crun do. */
+  if ((spec->hostname && spec->hostname[0]) && uts == NULL)
     return husk_error_set(err, EINVAL,
-                          "config.json: hostname: unable to set the hostname without a new UTS "
-                          "namespace");
-  if ((spec->domainname && spec->domainname[0]) && (uts == NULL || uts->path))
-    return husk_error_set(err, EINVAL,
-                          "config.json: domainname: unable to set the domainname without a new "
+                          "config.json: hostname: unable to set the hostname without a private "
                           "UTS namespace");
+  if ((spec->domainname && spec->domainname[0]) && uts == NULL)
+    return husk_error_set(err, EINVAL,
+                          "config.json: domainname: unable to set the domainname without a "
+                          "private UTS namespace");
   const struct husk_namespace *user = husk_spec_find_ns(spec, HUSK_NS_USER);
   if (user && user->path == NULL &&
       (spec->linux_.uid_mappings_len == 0 || spec->linux_.gid_mappings_len == 0))

@@ -190,6 +190,26 @@ sc_home() {
 	on "$r" kill "$CID" KILL
 }
 
+# hostname and domainname with the UTS namespace joined by path: set in the
+# joined namespace (runc and crun).  The namespace is held by a sleep the
+# test starts in a new UTS namespace of its own.
+sc_joined_uts() {
+	local r=$1 holder dom=${2:-}
+	unshare --uts sleep 30 &
+	holder=$!
+	sleep 0.2
+	# runc 1.1.5 predates runtime-spec's domainname: compared only with $2
+	cfg --arg p "/proc/$holder/ns/uts" --arg d "$dom" '.hostname = "joined-host"
+	  | if $d != "" then .domainname = $d else . end
+	  | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = $p else . end]'
+	cmd 'echo "$(hostname) $(cat /proc/sys/kernel/domainname)"'
+	echo "inside: $(on "$r" run --bundle "$BUNDLE" "$CID" 2>&1)"
+	echo "holder: $(nsenter -t "$holder" -u hostname) $(nsenter -t "$holder" -u cat /proc/sys/kernel/domainname)"
+	echo "host unchanged: $([ "$(hostname)" != joined-host ] && echo yes)"
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -268,4 +288,14 @@ sc_list_format() {
 	[[ "$out" == *"run 65534 .: /nonexistent"* ]]
 	[[ "$out" == *"run 1234 .: /"$'\n'* ]]
 	[[ "$out" == *"exec 65534: /nonexistent"* ]]
+}
+
+@test "side by side: hostname and domainname are set in a UTS namespace joined by path" {
+	same "joined UTS" sc_joined_uts
+	CID=$CID-2
+	out=$(sc_joined_uts rt joined.dom)
+	echo "$out"
+	[ "$out" = "inside: joined-host joined.dom
+holder: joined-host joined.dom
+host unchanged: yes" ]
 }
