@@ -217,18 +217,20 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
   if (husk_process_start_time(c->pid, &c->state.init_start_time, err) < 0)
     return -1;
   c->state.pid = c->pid;
-  _cleanup_free_ char *creating = state_json_with_status(&c->state, HUSK_STATUS_CREATING);
+  /* prestart, createRuntime and createContainer run after the environment
+   * is created (lifecycle steps 3-5 follow step 2), so their state says
+   * "created", as crun gives it (runc 1.1 says "creating"). */
   _cleanup_free_ char *created = state_json_with_status(&c->state, HUSK_STATUS_CREATED);
   const struct husk_hooks *h = &c->spec->hooks;
-  if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", creating, err) < 0 ||
-      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", creating, err) <
+  if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", created, err) < 0 ||
+      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", created, err) <
           0) {
     c->hooks_failed = true;
     return -1;
   }
   char pid_text[16];
   snprintf(pid_text, sizeof(pid_text), "%d", (int)c->pid);
-  if (husk_sync_send(c->sync_fd, HUSK_SYNC_HOOKS_DONE, creating, -1, err) < 0 ||
+  if (husk_sync_send(c->sync_fd, HUSK_SYNC_HOOKS_DONE, created, -1, err) < 0 ||
       husk_sync_send(c->sync_fd, HUSK_SYNC_START_STATE, created, -1, err) < 0 ||
       husk_sync_send(c->sync_fd, HUSK_SYNC_HOST_PID, pid_text, -1, err) < 0)
     return -1;

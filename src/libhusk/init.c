@@ -180,7 +180,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_sync_send(sync_fd, HUSK_SYNC_RUN_HOOKS, NULL, -1, &err) < 0 ||
       husk_sync_expect(sync_fd, HUSK_SYNC_HOOKS_DONE, &msg, &err) < 0)
     _exit(1);
-  _cleanup_free_ char *creating_json = husk_steal_ptr(msg.payload);
+  _cleanup_free_ char *hook_state_json = husk_steal_ptr(msg.payload);
   husk_sync_msg_free(&msg);
   if (husk_sync_expect(sync_fd, HUSK_SYNC_START_STATE, &msg, &err) < 0)
     _exit(1);
@@ -202,7 +202,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   }
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
-                     "createContainer", creating_json, &err) < 0)
+                     "createContainer", hook_state_json, &err) < 0)
     fail_to_parent(sync_fd, &err);
   if (husk_rootfs_pivot(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
