@@ -72,15 +72,16 @@ int husk_signal_parse(const char *name, int *sig, husk_error_t *err) {
     bool min = strncasecmp(bare, "RTMIN", 5) == 0;
     long off = 0;
     if (bare[5] != '\0') {
-      off = strtol(bare + 5, &end, 10);
-      if (*end != '\0' || (min && off < 0) || (!min && off > 0))
+      /* "+n" / "-n" only, and range-checked before any arithmetic. */
+      if (bare[5] != (min ? '+' : '-') || bare[6] < '0' || bare[6] > '9')
+        return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
+      errno = 0;
+      off = strtol(bare + 6, &end, 10);
+      if (*end != '\0' || errno != 0 || off > SIGRTMAX - SIGRTMIN)
         return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
     }
-    int s = (int)((min ? SIGRTMIN : SIGRTMAX) + off);
-    if (s >= SIGRTMIN && s <= SIGRTMAX) {
-      *sig = s;
-      return 0;
-    }
+    *sig = min ? SIGRTMIN + (int)off : SIGRTMAX - (int)off;
+    return 0;
   }
   return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
 }
@@ -223,8 +224,7 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
   _cleanup_free_ char *created = state_json_with_status(&c->state, HUSK_STATUS_CREATED);
   const struct husk_hooks *h = &c->spec->hooks;
   if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", created, err) < 0 ||
-      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", created, err) <
-          0) {
+      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", created, err) < 0) {
     c->hooks_failed = true;
     return -1;
   }
