@@ -17,9 +17,9 @@ setup() {
 	echo "$MARK" >"$HOSTDIR/marker"
 	# From wherever the cwd is: the marker there, then up to the host's /
 	# (8 levels is more than /sys/fs/cgroup/husk/<id> or the temp dir) and
-	# the marker by its host path.
+	# the marker by its host path.  A cgroup directory as cwd says so.
 	REL="${HOSTDIR#/}/marker"
-	PROBE="cat marker 2>/dev/null; cd ../../../../../../../..; cat ./$REL 2>/dev/null; pwd; exit 0"
+	PROBE="[ -e cgroup.procs ] && echo IN-A-CGROUP-DIR; cat marker 2>/dev/null; cd ../../../../../../../..; cat ./$REL 2>/dev/null; pwd; exit 0"
 }
 teardown() {
 	rt delete --force "$ID" >/dev/null 2>&1 || true
@@ -34,6 +34,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 		run rt run --bundle "$BUNDLE" "$ID-$n" 9<"$HOSTDIR"
 		echo "N=$n status=$status: $output"
 		[[ "$output" != *"$MARK"* ]]
+		[[ "$output" != *IN-A-CGROUP-DIR* ]]
 		if [ "$n" = 9 ]; then
 			[ "$status" -ne 0 ]
 			[[ "$output" == *"process.cwd /proc/self/fd/9"* ]]
@@ -48,6 +49,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 	run rt run --preserve-fds 1 --bundle "$BUNDLE" "$ID" 3<"$HOSTDIR"
 	echo "$output"
 	[[ "$output" != *"$MARK"* ]]
+	[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"process.cwd /proc/self/fd/3"*"outside the container's root"* ]]
 }
@@ -57,6 +59,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 	run rt run --no-pivot --preserve-fds 1 --bundle "$BUNDLE" "$ID" 3<"$HOSTDIR"
 	echo "$output"
 	[[ "$output" != *"$MARK"* ]]
+	[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"process.cwd /proc/self/fd/3"*"outside the container's root"* ]]
 }
@@ -68,6 +71,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 		run rt exec --cwd "/proc/self/fd/$n" "$ID" sh -c "$PROBE" 9<"$HOSTDIR"
 		echo "N=$n status=$status: $output"
 		[[ "$output" != *"$MARK"* ]]
+		[[ "$output" != *IN-A-CGROUP-DIR* ]]
 		if [ "$n" = 9 ]; then
 			[ "$status" -ne 0 ]
 			[[ "$output" == *"process.cwd /proc/self/fd/9"* ]]
@@ -77,6 +81,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 	run rt exec --preserve-fds 1 --cwd /proc/self/fd/3 "$ID" sh -c "$PROBE" 3<"$HOSTDIR"
 	echo "preserved: status=$status: $output"
 	[[ "$output" != *"$MARK"* ]]
+	[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"outside the container's root"* ]]
 }
@@ -89,7 +94,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 		run rt run --bundle "$BUNDLE" "$ID-$n"
 		echo "run N=$n status=$status: $output"
 		[[ "$output" != *"$MARK"* ]]
-		[[ "$output" != */sys/fs/cgroup* ]]
+		[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	done
 	make_config "sleep 600"
 	rt run --detach --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
@@ -97,7 +102,7 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 		run rt exec --cwd "/proc/self/fd/$n" "$ID" sh -c "$PROBE"
 		echo "exec N=$n status=$status: $output"
 		[[ "$output" != *"$MARK"* ]]
-		[[ "$output" != */sys/fs/cgroup* ]]
+		[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	done
 }
 
@@ -108,5 +113,6 @@ is_cgroup2() { [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; }
 	echo "$output"
 	ref delete --force "ref$ID" >/dev/null 2>&1 || true
 	[[ "$output" != *"$MARK"* ]]
+	[[ "$output" != *IN-A-CGROUP-DIR* ]]
 	[ "$status" -ne 0 ]
 }
