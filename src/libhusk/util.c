@@ -144,7 +144,7 @@ int husk_fds_close_others(int preserve_fds, const int *keep, size_t n, husk_erro
   int *sorted = husk_xcalloc(n, sizeof(int));
   memcpy(sorted, keep, n * sizeof(int));
   qsort(sorted, n, sizeof(int), cmp_int);
-  unsigned first = 3U + (unsigned)preserve_fds;
+  unsigned first = 3U + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
   int r = 0;
   for (size_t i = 0; i <= n && r == 0; i++) {
     if (i < n && (sorted[i] < 0 || (unsigned)sorted[i] < first))
