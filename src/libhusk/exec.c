@@ -464,6 +464,13 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
     fail_to_parent(sock, &err, 255);
   }
 
+  /* Nothing of ours or the caller's but stdio and the preserved fds may
+   * reach the chdir to process.cwd (CVE-2024-21626): the namespace files,
+   * the init's root, the cgroup's directory, whatever husk exec inherited. */
+  const int keep[] = {sock, r->listener_fd};
+  if (husk_fds_close_others(r->opts->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0)
+    fail_to_parent(sock, &err, 255);
+
   struct husk_exec_ctx ctx = {
       .spec = r->spec,
       .process = r->process,

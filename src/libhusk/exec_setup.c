@@ -19,11 +19,13 @@
 #include "exec_setup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -160,6 +162,27 @@ static int load_seccomp(const struct husk_exec_ctx *ctx, const struct husk_warne
   return husk_seccomp_listener_send(sock, fd, &info, err);
 }
 
+int husk_cwd_enter(const char *cwd, husk_error_t *err) {
+  if (chdir(cwd) < 0)
+    return husk_error_set(err, errno, "process.cwd %s", cwd);
+  /* The system call itself, not a libc's getcwd that might walk ".." on
+   * its own: "(unreachable)" is the kernel's answer. */
+  char buf[PATH_MAX];
+  long n = syscall(SYS_getcwd, buf, sizeof(buf));
+  if (n <= 0 || buf[0] != '/') {
+    int e = n < 0 ? errno : ENOENT;
+    (void)!chdir("/");
+    if (e == ENOENT)
+      return husk_error_set_quiet(
+          err, EXDEV,
+          "process.cwd %s: the working directory is outside the container's "
+          "root (a leaked file descriptor?): refused",
+          cwd);
+    return husk_error_set(err, e, "process.cwd %s: check that it is inside the container", cwd);
+  }
+  return 0;
+}
+
 int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   const struct husk_process *p = ctx->process;
   const struct husk_warner w = {.fn = ctx->warn, .data = ctx->warn_data};
@@ -175,9 +198,10 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
 
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   bool chdir_later = false;
-  if (chdir(cwd) < 0) {
-    if (errno != EACCES && errno != EPERM)
-      return husk_error_set(err, errno, "process.cwd %s", cwd);
+  if (husk_cwd_enter(cwd, err) < 0) {
+    if (err->errnum != EACCES && err->errnum != EPERM)
+      return -1;
+    husk_error_clear(err);
     chdir_later = true; /* maybe the container user may, where root may not (NFS) */
   }
 
@@ -192,8 +216,8 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
     return -1;
   if (husk_caps_keep(false, err) < 0)
     return -1;
-  if (chdir_later && chdir(cwd) < 0)
-    return husk_error_set(err, errno, "process.cwd %s", cwd);
+  if (chdir_later && husk_cwd_enter(cwd, err) < 0)
+    return -1;
   if (husk_caps_apply(caps, &w, err) < 0)
     return -1;
 

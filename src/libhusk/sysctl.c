@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec_steps.h"
+#include "procfs.h"
 #include "util.h"
 
 /* The IPC sysctls the IPC namespace owns (ipc_namespace.c). */
@@ -96,14 +97,19 @@ static char *key_path(const char *key) {
 int husk_sysctl_apply(const struct husk_spec *spec, husk_error_t *err) {
   if (husk_sysctl_check(spec, err) < 0)
     return -1;
+  if (spec->linux_.sysctl_len == 0)
+    return 0;
+  _cleanup_close_ int proc = husk_procfs_root(err);
+  if (proc < 0)
+    return husk_error_prefix(err, "linux.sysctl");
   for (size_t i = 0; i < spec->linux_.sysctl_len; i++) {
     const struct husk_kv *kv = &spec->linux_.sysctl[i];
     _cleanup_free_ char *path = key_path(kv->key);
     if (path == NULL)
       return husk_error_set(err, 0, "linux.sysctl: invalid key %s", kv->key);
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = husk_procfs_open(proc, path + strlen("/proc/"), O_WRONLY, err);
     if (fd < 0)
-      return husk_error_set(err, errno, "linux.sysctl: %s: open %s", kv->key, path);
+      return husk_error_prefix(err, "linux.sysctl: %s", kv->key);
     const char *value = kv->value ? kv->value : "";
     if (husk_write_all(fd, value, strlen(value)) < 0)
       return husk_error_set(err, errno, "linux.sysctl: %s: write \"%s\" to %s", kv->key, value,
