@@ -162,6 +162,31 @@ static int load_seccomp(const struct husk_exec_ctx *ctx, const struct husk_warne
   return husk_seccomp_listener_send(sock, fd, &info, err);
 }
 
+int husk_cwd_create(const struct husk_process *process, husk_error_t *err) {
+  const char *cwd = process->cwd;
+  if (cwd == NULL || cwd[0] != '/')
+    return 0;
+  /* Called in the container's root (after pivot_root): symlinks of the
+   * image resolve inside it. */
+  _cleanup_free_ char *path = husk_xstrdup(cwd);
+  for (char *slash = path + 1;; slash++) {
+    char saved = *slash;
+    if (saved != '/' && saved != '\0')
+      continue;
+    *slash = '\0';
+    if (mkdir(path, 0755) == 0) {
+      if (lchown(path, process->user.uid, process->user.gid) < 0)
+        return husk_error_set(err, errno, "process.cwd %s: chown %s to %u:%u", cwd, path,
+                              process->user.uid, process->user.gid);
+    } else if (errno != EEXIST) {
+      return husk_error_set(err, errno, "process.cwd %s: mkdir %s", cwd, path);
+    }
+    *slash = saved;
+    if (saved == '\0')
+      return 0;
+  }
+}
+
 int husk_cwd_enter(const char *cwd, husk_error_t *err) {
   if (chdir(cwd) < 0)
     return husk_error_set(err, errno, "process.cwd %s", cwd);

@@ -54,6 +54,11 @@ char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err);
  * with err set; the chdir's own errno is kept in err->errnum. */
 int husk_cwd_enter(const char *cwd, husk_error_t *err);
 
+/* process.cwd that the image lacks is made (0755, owned by process.user),
+ * as runc and crun do; run in the container's root, before it turns
+ * read-only. */
+int husk_cwd_create(const struct husk_process *process, husk_error_t *err);
+
 /* Final steps and execve: umask, additionalGids/gid/uid (keeping caps across
  * setuid), the five capability sets, noNewPrivileges, seccomp (loaded as late
  * as possible; NOTIFY sends the listener fd to listenerPath),

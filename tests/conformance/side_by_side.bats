@@ -210,6 +210,17 @@ sc_joined_uts() {
 	wait "$holder" 2>/dev/null || true
 }
 
+# process.cwd that the image lacks: created (runc, crun) rather than an
+# error; what the process sees there.
+sc_missing_cwd() {
+	local r=$1
+	rm -rf "$BUNDLE/rootfs/made"
+	cfg '.process.cwd = "/made/by/runtime" | .process.user = {uid: 1000, gid: 1000}'
+	cmd 'pwd'
+	echo "$(on "$r" run --bundle "$BUNDLE" "$CID" 2>/dev/null)"
+	stat -c '%a' "$BUNDLE/rootfs/made" "$BUNDLE/rootfs/made/by/runtime"
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -298,4 +309,15 @@ sc_list_format() {
 	[ "$out" = "inside: joined-host joined.dom
 holder: joined-host joined.dom
 host unchanged: yes" ]
+}
+
+@test "side by side: a process.cwd missing from the image is created" {
+	same "missing cwd" sc_missing_cwd
+	CID=$CID-2
+	out=$(sc_missing_cwd rt)
+	echo "$out"
+	[[ "$out" == "/made/by/runtime"* ]]
+	# owned by the process user, as crun does (runc 1.1.5 leaves them root's,
+	# so the workload could not write to its own working directory)
+	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made/by/runtime")" = 1000:1000 ]
 }
