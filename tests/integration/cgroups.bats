@@ -567,3 +567,21 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	echo "second: $status $stderr"
 	[ "$status" -eq 0 ]
 }
+
+# cpu.shares is a uint64 in config.json, but the kernel's range is 2..262144:
+# 2^64-1 used to be written (and reported) as -1.
+@test "cpu.shares outside 2..262144 is refused with the range, at create and update" {
+	make_config 'sleep 30' 'c["linux"]["resources"]["cpu"] = {"shares": 12345678}'
+	sed -i 's/12345678/18446744073709551615/' "$BUNDLE/config.json"
+	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID" </dev/null
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"linux.resources.cpu.shares: 18446744073709551615 is outside 2..262144"* ]]
+	[[ "$stderr" != *'"-1"'* ]]
+	[ -z "$(husk list -q)" ]
+	run_container 'sleep 30'
+	run --separate-stderr husk update --cpu-share 18446744073709551615 "$ID"
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"18446744073709551615 is outside 2..262144"* ]]
+}
