@@ -82,6 +82,15 @@ int husk_state_load(const char *root, const char *id, struct husk_state *state, 
 
 void husk_state_free(struct husk_state *state);
 
+/* The state as commands see it.  `state` and `list` read it without the
+ * lock (`locked` false), never waiting for a writer (a create may hold it
+ * across hooks that never end): state.json as last written.  "creating"
+ * whose creator is gone (the lock is free, or ours) is stopped; a directory
+ * without state.json is a container being created, or one whose create was
+ * killed — then stopped, for delete to remove. */
+int husk_state_read(const char *root, const char *id, bool locked, struct husk_state *state,
+                    husk_error_t *err);
+
 /* The IDs of all containers under root, sorted.  A missing root is an empty
  * list.  *ids is NULL-terminated; free with husk_state_list_free(). */
 int husk_state_list(const char *root, char ***ids, size_t *count, husk_error_t *err);

@@ -39,8 +39,8 @@ static char *owner_of(const char *root, const char *id) {
   return husk_xasprintf("#%u", (unsigned)st.st_uid);
 }
 
-/* Load every container that has a state; one that vanished or is still
- * being created (no state.json yet) is skipped, like runc does. */
+/* Load every container; one that vanished meanwhile is skipped, one being
+ * created (or whose create was killed) is shown, so it can be deleted. */
 static int load_all(const struct husk_cli *cli, struct husk_state **out, size_t *out_len,
                     husk_error_t *err) {
   char **ids = NULL;
@@ -51,16 +51,13 @@ static int load_all(const struct husk_cli *cli, struct husk_state **out, size_t 
   size_t len = 0;
   int ret = 0;
   for (size_t i = 0; i < count && ret == 0; i++) {
-    int lock_fd = -1;
     husk_error_t item_err = {0};
-    if (husk_state_lock(cli->root, ids[i], false, &lock_fd, &item_err) == 0) {
-      if (husk_state_load(cli->root, ids[i], &states[len], &item_err) == 0) {
-        husk_state_refresh_status(&states[len]);
-        free(states[len].owner);
-        states[len].owner = owner_of(cli->root, ids[i]);
-        len++;
-      }
-      husk_state_unlock(lock_fd);
+    /* No lock (see husk_state_read): list never waits for a writer. */
+    if (husk_state_read(cli->root, ids[i], false, &states[len], &item_err) == 0) {
+      husk_state_refresh_status(&states[len]);
+      free(states[len].owner);
+      states[len].owner = owner_of(cli->root, ids[i]);
+      len++;
     }
     if (item_err.msg != NULL && item_err.errnum != ENOENT) {
       *err = item_err;

@@ -20,13 +20,10 @@ int cmd_state(struct husk_cli *cli, int argc, char **argv) {
   husk_error_t err = {0};
   if (husk_validate_id(id, &err) < 0)
     return husk_cli_fail(cli, &err);
-  int lock_fd = -1;
-  if (husk_state_lock(cli->root, id, false, &lock_fd, &err) < 0)
-    return husk_cli_fail(cli, &err);
+  /* No lock: state.json is replaced atomically, and a reader must never
+   * wait for a create that runs (or hangs in) its hooks. */
   struct husk_state state;
-  int loaded = husk_state_load(cli->root, id, &state, &err);
-  husk_state_unlock(lock_fd);
-  if (loaded < 0)
+  if (husk_state_read(cli->root, id, false, &state, &err) < 0)
     return husk_cli_fail(cli, &err);
 
   husk_state_refresh_status(&state);

@@ -377,16 +377,6 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     husk_error_set(err, errno, "move fds above --preserve-fds");
     goto fail;
   }
-  if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
-    goto fail;
-  have_cgroup = true;
-  process = process_with_listen_env(&spec->process, opts->listen_fds);
-  if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
-    struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
-    if (husk_rootfs_idmapped_trees(&rctx, &idmap_trees, err) < 0)
-      goto fail;
-  }
-
   c.state = (struct husk_state){
       .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
       .id = husk_xstrdup(opts->id),
@@ -396,11 +386,30 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
       .created = husk_rfc3339_now(),
       .owner = husk_xstrdup(""),
       .config_path = husk_xstrdup(config_copy),
-      .cgroup_path = husk_xstrdup(cg.path),
-      .cgroup_created_depth = cg.created_depth,
+      /* known before the directories exist: a create killed while making
+       * them leaves a state that names them */
+      .cgroup_path = husk_cgroup_path_for(spec, opts->id, opts->systemd_cgroup),
+      .cgroup_created_depth = -1,
       .annotations = spec->annotations,
       .annotations_len = spec->annotations_len,
   };
+  /* From here a killed create leaves a state that `list` shows and
+   * `delete --force` undoes (the cgroup; the init dies with us). */
+  if (husk_state_save(opts->root, &c.state, err) < 0)
+    goto fail;
+
+  if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
+    goto fail;
+  have_cgroup = true;
+  free(c.state.cgroup_path);
+  c.state.cgroup_path = husk_xstrdup(cg.path);
+  c.state.cgroup_created_depth = cg.created_depth;
+  process = process_with_listen_env(&spec->process, opts->listen_fds);
+  if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
+    struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
+    if (husk_rootfs_idmapped_trees(&rctx, &idmap_trees, err) < 0)
+      goto fail;
+  }
 
   if (husk_ns_parent_enter(spec, &plan, &saved, err) < 0)
     goto fail;
@@ -441,6 +450,10 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   fds[1] = -1;
   close(fifo_fd);
   fifo_fd = -1;
+  c.state.pid = c.pid;
+  if (husk_process_start_time(c.pid, &c.state.init_start_time, err) < 0 ||
+      husk_state_save(opts->root, &c.state, err) < 0)
+    goto fail;
   husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
   idmap_trees = NULL;
   c.sync_fd = fds[0];
@@ -533,7 +546,7 @@ static int open_container(const char *root, const char *id, bool exclusive, int 
   *lock_fd = -1;
   if (husk_validate_id(id, err) < 0 || husk_state_lock(root, id, exclusive, lock_fd, err) < 0)
     return -1;
-  if (husk_state_load(root, id, st, err) < 0) {
+  if (husk_state_read(root, id, true, st, err) < 0) {
     husk_state_unlock(*lock_fd);
     *lock_fd = -1;
     return -1;
@@ -617,12 +630,18 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
    * may have changed since (runtime.md "Create"), so husk keeps a copy. */
   if (husk_spec_load(config, &spec, err) < 0)
     goto out;
-  if (release_init(fifo, &st, err) < 0)
-    goto out;
-  unlink(fifo);
+  /* What can fail is written before the init is let go: a full state
+   * filesystem fails `start` with the container still created. */
   st.status = HUSK_STATUS_RUNNING;
   if (husk_state_save(root, &st, err) < 0)
     goto out;
+  if (release_init(fifo, &st, err) < 0) {
+    /* The init reported a failure and exits: as it was, or stopped. */
+    st.status = HUSK_STATUS_CREATED;
+    husk_state_save(root, &st, NULL);
+    goto out;
+  }
+  unlink(fifo);
   json = husk_state_oci_json(&st, NULL);
   if (husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json, err) <
       0) {
@@ -644,6 +663,8 @@ out:
 /* Every process whose pid namespace is the init's (a container with a pid
  * namespace of its own); without one, just the init. */
 static int kill_all(pid_t init, int sig, husk_error_t *err) {
+  if (init <= 0) /* kill(0) would be our own process group */
+    return husk_error_set(err, ESRCH, "the container has no init process");
   char path[64];
   struct stat init_ns, ns, host_ns;
   snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init);
@@ -688,7 +709,7 @@ int husk_container_kill(const char *root, const char *id, int sig, bool all, hus
   if (open_container(root, id, false, &lock_fd, &st, err) < 0)
     return -1;
   int ret = 0;
-  if (st.status == HUSK_STATUS_STOPPED)
+  if (st.status == HUSK_STATUS_STOPPED || st.pid <= 0)
     ret = husk_error_set(err, 0, "container not running");
   else if (all)
     ret = kill_container(&st, sig, err);
@@ -719,7 +740,8 @@ static int destroy_locked(const char *root, const char *id, struct husk_state *s
   _cleanup_free_ char *dir = husk_state_dir(root, id);
   _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
   if (st->status != HUSK_STATUS_STOPPED) {
-    kill_container(st, SIGKILL, NULL);
+    if (st->pid > 0 || st->cgroup_path)
+      kill_container(st, SIGKILL, NULL);
     wait_gone(st);
     st->status = HUSK_STATUS_STOPPED;
   }

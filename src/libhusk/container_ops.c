@@ -52,7 +52,7 @@ static int open_locked(const char *root, const char *id, bool exclusive, struct 
   *o = (struct opened){.lock_fd = -1};
   if (husk_validate_id(id, err) < 0 || husk_state_lock(root, id, exclusive, &o->lock_fd, err) < 0)
     return -1;
-  if (husk_state_load(root, id, &o->st, err) < 0) {
+  if (husk_state_read(root, id, true, &o->st, err) < 0) {
     husk_state_unlock(o->lock_fd);
     o->lock_fd = -1;
     return -1;

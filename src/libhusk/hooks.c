@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,12 +110,17 @@ struct hook_child {
   char **envp;
   int in, out, err, report; /* pipe ends for 0, 1, 2 and the exec error */
   int max_fd;               /* close_range fallback bound */
+  pid_t runtime;            /* our pid, to see whether we died before prctl */
 };
 
 /* Moves fd to a number >= 10 so that the dup2s onto 0..3 cannot clobber it. */
 static int lift_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 
 __attribute__((noreturn)) static void hook_child_exec(const struct hook_child *c) {
+  /* A hook never outlives the runtime that runs it: a killed create must
+   * leave no process behind (its state is then removed by delete -f). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != c->runtime)
+    _exit(127);
   /* A clean slate for the hook: default dispositions, nothing blocked. */
   struct sigaction dfl = {.sa_handler = SIG_DFL};
   for (int sig = 1; sig < NSIG; sig++)
@@ -307,6 +313,7 @@ static int run_one(const struct husk_hook *hook, size_t index, const char *stage
       .err = p.err[1],
       .report = p.report[1],
       .max_fd = nofile.rlim_cur > 65536 ? 65536 : (int)nofile.rlim_cur,
+      .runtime = getpid(),
   };
 
   /* SIGPIPE stays blocked while we feed stdin; one raised by our write is

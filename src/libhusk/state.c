@@ -373,6 +373,54 @@ int husk_state_load(const char *root, const char *id, struct husk_state *state, 
   return r;
 }
 
+/* Whether a writer (create, start, delete...) holds the container's lock
+ * right now; never waits. */
+static bool lock_is_held(const char *root, const char *id) {
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK;
+  flock(fd, LOCK_UN);
+  return false;
+}
+
+int husk_state_read(const char *root, const char *id, bool locked, struct husk_state *state,
+                    husk_error_t *err) {
+  husk_error_t load_err = {0};
+  if (husk_state_load(root, id, state, &load_err) == 0) {
+    husk_error_clear(&load_err);
+    /* "creating" with nobody creating: the create was killed (its init, with
+     * PDEATHSIG, died with it) — a stopped container for delete to remove. */
+    if (state->status == HUSK_STATUS_CREATING && (locked || !lock_is_held(root, id)))
+      state->status = HUSK_STATUS_STOPPED;
+    return 0;
+  }
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  struct stat st;
+  if (load_err.errnum != ENOENT || stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if (err != NULL && err->msg == NULL)
+      *err = load_err;
+    else
+      husk_error_clear(&load_err);
+    return -1;
+  }
+  husk_error_clear(&load_err);
+  /* A directory without state.json: a create in its first steps, or one
+   * killed there.  Shown, so that it can be seen and deleted. */
+  memset(state, 0, sizeof(*state));
+  state->oci_version = husk_xstrdup(HUSK_OCI_VERSION);
+  state->id = husk_xstrdup(id);
+  state->status = !locked && lock_is_held(root, id) ? HUSK_STATUS_CREATING : HUSK_STATUS_STOPPED;
+  state->bundle = husk_xstrdup("");
+  state->rootfs = husk_xstrdup("");
+  state->created = husk_xstrdup("0001-01-01T00:00:00Z");
+  state->owner = husk_xstrdup("");
+  state->cgroup_created_depth = -1;
+  return 0;
+}
+
 void husk_state_free(struct husk_state *state) {
   if (state == NULL)
     return;
