@@ -227,6 +227,15 @@ tty character special file 5:0"
 	eq "$output" "character special file 1:3 660 1000 1001"
 }
 
+@test "config-linux.md Devices: a fileMode with the file type bits (podman's S_IFCHR|0600) gives the node those permissions" {
+	# podman writes the st_mode of the host device: 8576 = 020600
+	cfg '.linux.devices = [{"path": "/dev/conf-typed", "type": "c", "major": 1, "minor": 3, "fileMode": 8576}]'
+	cmd 'stat -c "%F %t:%T %a" /dev/conf-typed'
+	run_ctr
+	ok
+	eq "$output" "character special file 1:3 600"
+}
+
 @test "config-linux.md Devices: a block device entry" {
 	cfg '.linux.devices = [{"path": "/dev/conf-blk", "type": "b", "major": 7, "minor": 200, "fileMode": 384}]'
 	cmd 'stat -c "%F %t:%T %a" /dev/conf-blk'
