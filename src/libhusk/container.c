@@ -209,6 +209,23 @@ struct create_run {
   bool hooks_failed;
 };
 
+/* The parent failed while the init may have failed first (a send to an
+ * init that exited fails with EPIPE): the init's own report, waiting in
+ * the socket, says what went wrong. */
+static void prefer_init_error(int sync_fd, husk_error_t *err) {
+  struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+  if (sync_fd < 0 || err == NULL || poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+    return;
+  struct husk_sync_msg msg = {.fd = -1};
+  husk_error_t ignored = {0};
+  if (husk_sync_recv(sync_fd, &msg, &ignored) == 0 && msg.type == HUSK_SYNC_ERROR && msg.payload) {
+    husk_error_clear(err);
+    husk_error_set(err, 0, "%s", msg.payload);
+  }
+  husk_sync_msg_free(&msg);
+  husk_error_clear(&ignored);
+}
+
 static int parent_handshake(struct create_run *c, husk_error_t *err) {
   struct husk_sync_msg msg = {.fd = -1};
   if (husk_sync_expect(c->sync_fd, HUSK_SYNC_RUN_HOOKS, &msg, err) < 0)
@@ -436,6 +453,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .process = process,
         .idmap_trees = idmap_trees,
         .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
+        .cgroup_path = cg.path,
     };
     husk_init_run(&args);
   }
@@ -461,7 +479,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   /* The init waits for its user namespace maps.  Moving it into its
    * cgroup (v1: the first migration waits for an RCU grace period, ~10 ms)
    * and its network devices then overlap with its mount work; both are done
-   * before HOOKS_DONE, long before the workload runs. */
+   * before HOOKS_DONE, long before the workload runs.  An init that makes
+   * a cgroup namespace waits for IN_CGROUP before it mounts anything. */
   if (plan.new_user && husk_userns_write_maps(c.pid, spec, err) < 0)
     goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
@@ -470,6 +489,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (opts->systemd_cgroup &&
       husk_cgroup_systemd_start(spec, opts->id, &cg, c.pid, &systemd_unit, err) < 0)
+    goto fail;
+  if (husk_sync_send(c.sync_fd, HUSK_SYNC_IN_CGROUP, NULL, -1, err) < 0)
     goto fail;
   if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
     goto fail;
@@ -501,6 +522,7 @@ fail:
   /* Undo everything: the init (with its namespaces and mounts), the state
    * directory; poststop hooks when the prestart/createRuntime ones failed
    * (runtime.md lifecycle steps 3-4 continue at 12). */
+  prefer_init_error(c.sync_fd, err);
   kill_and_reap(c.pid);
   if (c.state.systemd_unit)
     systemd_unit = husk_steal_ptr(c.state.systemd_unit);

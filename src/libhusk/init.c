@@ -1,5 +1,6 @@
 /* husk — the container's init, step by step (runtime.md "Lifecycle"):
- * namespaces → mounts → [parent: prestart, createRuntime hooks] →
+ * namespaces → [once the parent placed us in the cgroup: the cgroup
+ * namespace] → mounts → [parent: prestart, createRuntime hooks] →
  * createContainer hooks → pivot_root → masked/readonly paths → terminal →
  * process attributes → created: wait for `start` → startContainer hooks →
  * execve. */
@@ -161,6 +162,18 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  /* A cgroup namespace is rooted at the cgroup we are in when we make it,
+   * and cgroupfs mounted in it shows that root: wait until the parent has
+   * placed us, and make it before the first mount. */
+  if (a->new_cgroupns) {
+    if (husk_sync_expect(sync_fd, HUSK_SYNC_IN_CGROUP, &msg, &err) < 0)
+      _exit(1);
+    husk_sync_msg_free(&msg);
+    if (unshare(CLONE_NEWCGROUP) < 0) {
+      husk_error_set(&err, errno, "create the cgroup namespace");
+      fail_to_parent(sync_fd, &err);
+    }
+  }
 
   struct husk_rootfs_ctx rootfs = {
       .spec = spec,
@@ -169,9 +182,13 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .no_pivot = a->no_pivot,
       .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
       .idmap_trees = a->idmap_trees,
+      .cgroup_path = a->cgroup_path,
   };
   if (husk_rootfs_prepare(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  if (!a->new_cgroupns && husk_sync_expect(sync_fd, HUSK_SYNC_IN_CGROUP, &msg, &err) < 0)
+    _exit(1);
+  husk_sync_msg_free(&msg);
 
   /* The parent runs prestart and createRuntime hooks now, then hands us the
    * state for ours. */
@@ -194,11 +211,6 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       husk_seccomp_listener_connect(spec->linux_.seccomp.listener_path, &listener_fd, &err) < 0)
     fail_to_parent(sync_fd, &err);
 
-  /* Now we are in our cgroup: it becomes the root of our cgroup namespace. */
-  if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
-    husk_error_set(&err, errno, "create the cgroup namespace");
-    fail_to_parent(sync_fd, &err);
-  }
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
                      "createContainer", hook_state_json, &err) < 0)
     fail_to_parent(sync_fd, &err);

@@ -23,6 +23,10 @@ struct husk_init_args {
   const struct husk_process *process; /* spec->process, with LISTEN_* added */
   const int *idmap_trees;             /* see husk_rootfs_idmapped_trees, or NULL */
   bool new_cgroupns;                  /* unshare a cgroup namespace once in the cgroup */
+  /* The cgroup the parent places us in, below each hierarchy's root (the
+   * bind source of a `cgroup` mount without a cgroup namespace): while the
+   * parent moves us, /proc/self/cgroup may still show the caller's. */
+  const char *cgroup_path;
 };
 
 /* Never returns: execs the workload or exits non-zero after reporting the

@@ -494,6 +494,21 @@ static int own_cgroup(const char *fstype, const char *super_opts, char **path, c
   return -ENOENT;
 }
 
+/* The container's cgroup directory in the hierarchy mounted at `mount`, as
+ * the parent made it and places us there (it may still be moving us:
+ * /proc/self/cgroup can show the caller's cgroup for a while); NULL when
+ * the parent made none there. */
+static char *placed_cgroup_dir(const struct husk_rootfs_ctx *ctx, const char *mount) {
+  if (ctx->cgroup_path == NULL)
+    return NULL;
+  char *dir = husk_xasprintf("%s%s", mount, ctx->cgroup_path);
+  struct stat st;
+  if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+    return dir;
+  free(dir);
+  return NULL;
+}
+
 /* The mount options flags that make sense on each cgroup hierarchy. */
 #define CGROUP_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ATIME_FLAGS)
 
@@ -519,13 +534,17 @@ static int mount_cgroup_hierarchy(const struct mnt *mt, const struct mountinfo_e
     if (mount(e->fstype, husk_fd_path(fd, fdpath), e->fstype, flags, ctrls[0] ? ctrls : NULL) < 0)
       return husk_error_set(err, errno, "mount %s to %s%s", e->fstype, mt->ctx->rootfs, sub);
   } else {
-    /* The cgroup path is relative to the hierarchy's root; the host mount
-     * may show a subtree of it (mountinfo's root field). */
-    const char *rel = cg_path;
-    size_t rootlen = strcmp(e->root, "/") == 0 ? 0 : strlen(e->root);
-    if (rootlen && strncmp(cg_path, e->root, rootlen) == 0)
-      rel = cg_path + rootlen;
-    _cleanup_free_ char *src = husk_xasprintf("%s%s", e->target, rel);
+    _cleanup_free_ char *src = placed_cgroup_dir(mt->ctx, e->target);
+    if (src == NULL) {
+      /* A hierarchy the parent doesn't place us in: ours is the caller's.
+       * The cgroup path is relative to the hierarchy's root; the host mount
+       * may show a subtree of it (mountinfo's root field). */
+      const char *rel = cg_path;
+      size_t rootlen = strcmp(e->root, "/") == 0 ? 0 : strlen(e->root);
+      if (rootlen && strncmp(cg_path, e->root, rootlen) == 0)
+        rel = cg_path + rootlen;
+      src = husk_xasprintf("%s%s", e->target, rel);
+    }
     if (mount(src, husk_fd_path(fd, fdpath), "", MS_BIND | MS_REC, NULL) < 0)
       return husk_error_set(err, errno, "mount %s to %s%s", src, mt->ctx->rootfs, sub);
     close(fd);
@@ -571,17 +590,20 @@ static int mount_cgroup(const struct mnt *mt, int target_fd, husk_error_t *err) 
     if (errno != EPERM && errno != EBUSY)
       return mnt_error(mt, errno, NULL, err);
     /* No cgroup namespace of its own in a user namespace: bind ours. */
-    _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
-    int r = own_cgroup("cgroup2", "", &cg_path, &ctrls);
-    if (r < 0)
-      return mnt_error(mt, -r, "find our cgroup in /proc/self/cgroup", err);
-    _cleanup_free_ char *src = husk_xasprintf("/sys/fs/cgroup%s", cg_path);
+    _cleanup_free_ char *src = placed_cgroup_dir(mt->ctx, "/sys/fs/cgroup");
+    if (src == NULL) {
+      _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
+      int r = own_cgroup("cgroup2", "", &cg_path, &ctrls);
+      if (r < 0)
+        return mnt_error(mt, -r, "find our cgroup in /proc/self/cgroup", err);
+      src = husk_xasprintf("/sys/fs/cgroup%s", cg_path);
+    }
     if (mount(src, fdpath, "", MS_BIND | MS_REC, NULL) < 0)
       return mnt_error(mt, errno, "bind of the host's cgroup", err);
     _cleanup_close_ int fd = reopen_dest(mt, err);
     if (fd < 0)
       return -1;
-    r = remount_bind(husk_fd_path(fd, fdpath), flags);
+    int r = remount_bind(husk_fd_path(fd, fdpath), flags);
     return r < 0 ? mnt_error(mt, -r, "remount", err) : 0;
   }
 

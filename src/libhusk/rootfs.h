@@ -19,6 +19,10 @@ struct husk_rootfs_ctx {
   /* Idmapped trees made by the parent, one per spec->mounts entry (-1: make
    * it here), see husk_rootfs_idmapped_trees; NULL: none. */
   const int *idmap_trees;
+  /* The container's cgroup below each hierarchy's root, where the parent
+   * places the init: the bind source of a `cgroup` mount without a cgroup
+   * namespace.  NULL: read /proc/self/cgroup. */
+  const char *cgroup_path;
 };
 
 /* In the parent, before clone, when the container gets a user namespace:

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <sys/capability.h>
+#include <sys/stat.h>
 
 #include "json.h"
 #include "util.h"
@@ -342,15 +343,32 @@ static int check_net_devices(const struct vctx *c, const struct husk_linux *l) {
   return 0;
 }
 
+/* fileMode is a mode_t: engines write the file type bits too (podman:
+ * 8576 = S_IFCHR|0600), as runc and crun accept; the node gets the
+ * permission bits.  Refused: bits no mode_t has (above 0177777) and a file
+ * type other than the entry's. */
+static int check_device_file_mode(const struct vctx *c, size_t i, const struct husk_device *d) {
+  if (!d->has_file_mode)
+    return 0;
+  if (d->file_mode > (S_IFMT | 07777))
+    return fail(c,
+                "linux.devices[%zu].fileMode: must be a file mode, at most 65535 (0177777), got %u",
+                i, d->file_mode);
+  mode_t fmt = d->file_mode & S_IFMT;
+  mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+  if (fmt != 0 && fmt != want)
+    return fail(c, "linux.devices[%zu].fileMode: file type bits 0%o do not match type \"%c\"", i,
+                (unsigned)fmt, d->type);
+  return 0;
+}
+
 static int check_devices(const struct vctx *c, const struct husk_linux *l) {
   for (size_t i = 0; i < l->devices_len; i++) {
     const struct husk_device *d = &l->devices[i];
     char path[64];
     snprintf(path, sizeof path, "linux.devices[%zu].path", i);
     TRY(check_absolute(c, path, d->path));
-    if (d->has_file_mode && d->file_mode > 0777)
-      return fail(c, "linux.devices[%zu].fileMode: must be at most 511 (0777), got %u", i,
-                  d->file_mode);
+    TRY(check_device_file_mode(c, i, d));
     if (d->type != 'p' && (d->major < 0 || d->minor < 0))
       return fail(c, "linux.devices[%zu].%s: must not be negative", i,
                   d->major < 0 ? "major" : "minor");

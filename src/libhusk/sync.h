@@ -10,10 +10,13 @@
 
 enum husk_sync_type {
   HUSK_SYNC_PARENT_READY = 1, /* parent → init: uid/gid maps written */
+  HUSK_SYNC_IN_CGROUP,        /* parent → init: placed in the container's cgroup (every
+                                 hierarchy, the systemd scope): a cgroup namespace made
+                                 now is rooted there */
   HUSK_SYNC_RUN_HOOKS,        /* init → parent: namespaces and mounts ready, run the
                                  prestart and createRuntime hooks */
-  HUSK_SYNC_HOOKS_DONE,       /* parent → init: in the cgroup, network devices moved, hooks
-                                 run; payload: state JSON (status "creating") */
+  HUSK_SYNC_HOOKS_DONE,       /* parent → init: network devices moved, hooks run;
+                                 payload: state JSON (status "creating") */
   HUSK_SYNC_START_STATE,      /* parent → init: payload: state JSON for startContainer */
   HUSK_SYNC_HOST_PID,         /* parent → init: payload: the init's pid on the host */
   HUSK_SYNC_PTY_MASTER,       /* init → parent: the pty master, as SCM_RIGHTS */

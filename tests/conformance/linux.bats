@@ -105,6 +105,41 @@ host_ns() { readlink "/proc/self/ns/$1"; }
 	fi
 }
 
+@test "config-linux.md Namespaces: with a cgroup namespace, the cgroup mount at /sys/fs/cgroup is the container's cgroup" {
+	# A cgroupfs mounted before the namespace exists shows the host's tree
+	# (mountinfo root /../..): podman's default on cgroup v2, and
+	# --cgroupns=private on v1.
+	cfg 'if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type": "cgroup"}] end
+	  | .linux.resources.memory = {"limit": 67108864}'
+	jq -e '.mounts[] | select(.type == "cgroup" and .destination == "/sys/fs/cgroup")' "$BUNDLE/config.json" >/dev/null
+	local limit_file v1=""
+	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+		limit_file=/sys/fs/cgroup/memory.max
+	else
+		v1=1
+		limit_file=/sys/fs/cgroup/memory/memory.limit_in_bytes
+		# a host cgroup the container must not see
+		mkdir "/sys/fs/cgroup/memory/$MARK"
+	fi
+	cmd "awk '\$5 ~ \"^/sys/fs/cgroup\" {print \"mount\", \$4, \$5}' /proc/self/mountinfo
+	     echo limit \$(cat $limit_file)
+	     for d in /sys/fs/cgroup/memory /sys/fs/cgroup; do [ -d \$d ] && echo ls \$d: \$(ls \$d); done"
+	run_ctr
+	[ -z "$v1" ] || rmdir "/sys/fs/cgroup/memory/$MARK"
+	ok
+	grep -q '^mount / /sys/fs/cgroup' <<<"$output" || { echo "no cgroup mount: $output" >&2; false; }
+	# every mount there (v1: the tmpfs and each hierarchy) has root /
+	if grep '^mount ' <<<"$output" | grep -v '^mount / '; then
+		echo "not rooted at the container's cgroup: $output" >&2
+		false
+	fi
+	eq "$(sed -n 's/^limit //p' <<<"$output")" 67108864 "$limit_file inside"
+	if [ -n "$v1" ] && grep -q "$MARK" <<<"$output"; then
+		echo "a host cgroup is listed: $output" >&2
+		false
+	fi
+}
+
 # -------------------------------------------------------- User namespace ---
 
 userns_cfg() {
@@ -225,6 +260,15 @@ tty character special file 5:0"
 	run_ctr
 	ok
 	eq "$output" "character special file 1:3 660 1000 1001"
+}
+
+@test "config-linux.md Devices: a fileMode with the file type bits (podman's S_IFCHR|0600) gives the node those permissions" {
+	# podman writes the st_mode of the host device: 8576 = 020600
+	cfg '.linux.devices = [{"path": "/dev/conf-typed", "type": "c", "major": 1, "minor": 3, "fileMode": 8576}]'
+	cmd 'stat -c "%F %t:%T %a" /dev/conf-typed'
+	run_ctr
+	ok
+	eq "$output" "character special file 1:3 600"
 }
 
 @test "config-linux.md Devices: a block device entry" {

@@ -40,6 +40,10 @@ teardown() {
 	# A frozen process cannot die until thawed (v1 freezer).
 	husk resume "$ID" >/dev/null 2>&1 || true
 	husk delete --force "$ID" >/dev/null 2>&1 || true
+	# the caller's own cgroup of a test (empty once its subshell is gone)
+	if [ -n "${CALLER_CG:-}" ]; then
+		rmdir "$CALLER_CG" 2>/dev/null || true
+	fi
 }
 
 # make_config SCRIPT [PYTHON-EXPR...]: config.json running `sh -c SCRIPT`
@@ -584,4 +588,46 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	echo "$stderr"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"18446744073709551615 is outside 2..262144"* ]]
+
+# ---------------------------------------------------------- cgroup mounts ---
+
+# from_own_cgroup DIR CMD...: run CMD in a subshell that first moves itself
+# into the cgroup DIR (made here, removed by teardown), the way conmon sits
+# in a cgroup of its own when podman calls the runtime.
+from_own_cgroup() {
+	CALLER_CG=$1
+	shift
+	mkdir -p "$CALLER_CG"
+	(
+		echo "$BASHPID" >"$CALLER_CG/cgroup.procs"
+		"$@"
+	)
+}
+
+# runs_read N WANT FILE: `husk run` the bundle N times; each run must print
+# WANT; prints what the runs that didn't saw.
+runs_read() {
+	local n=$1 want=$2 i out
+	for i in $(seq 1 "$n"); do
+		out=$(husk run --bundle "$BUNDLE" "$ID" </dev/null 2>&1) || out="failed: $out"
+		[ "$out" = "$want" ] || echo "run $i: $out"
+	done
+}
+
+@test "cgroup mount without a cgroup namespace (v1): /sys/fs/cgroup/memory is the container's cgroup, also from a caller in a cgroup of its own" {
+	[ "$(stat -fc %T /sys/fs/cgroup/memory 2>/dev/null)" = cgroupfs ] || skip "needs a v1 memory hierarchy"
+	# podman's default on v1: the host's cgroup namespace, a `cgroup` mount;
+	# the init binds its cgroup while husk still moves it out of the
+	# caller's (which has no limit)
+	make_config 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes' \
+		'c["linux"]["resources"]["memory"] = {"limit": 67108864}' \
+		'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]' \
+		'assert any(m.get("type") == "cgroup" for m in c["mounts"])'
+	from_own_cgroup "/sys/fs/cgroup/memory/husk-test-caller-$$" \
+		runs_read 24 67108864 >"$BATS_TEST_TMPDIR/wrong"
+	if [ -s "$BATS_TEST_TMPDIR/wrong" ]; then
+		echo "runs whose /sys/fs/cgroup/memory was not the container's cgroup:" >&2
+		cat "$BATS_TEST_TMPDIR/wrong" >&2
+		return 1
+	fi
 }

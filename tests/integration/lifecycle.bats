@@ -204,4 +204,94 @@ PY
 	[ "$status" -eq 0 ]
 	[ "$(husk state "$ID" | jq '.annotations | length')" -eq 100000 ]
 	[ "$(husk state "$ID" | jq -r '.annotations["key.99999"]')" = value-99999 ]
+
+# ------------------------------------------------------- error messages ---
+
+# Every error reaches stderr once, as "husk: <msg>"; with --log-format json
+# the log's msg is the bare message: engines add the runtime's name
+# themselves (podman: "<runtime>: <msg>").  ERRLOG: the --log file.
+
+# json_msgs FILE: the msg of each line of a --log-format json file; fails
+# unless the whole file is one JSON object (podman json.Unmarshal's it).
+json_msgs() {
+	python3 - "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+json.loads(text)  # podman reads the file as one document
+for line in text.splitlines():
+    print(json.loads(line)["msg"])
+PY
+}
+
+# husk_logged ARGS...: husk ARGS with --log $ERRLOG --log-format json
+husk_logged() {
+	"$HUSK" --root "$ROOT" --log "$ERRLOG" --log-format json "$@"
+}
+
+@test "errors: a missing binary fails create and run with one husk: prefix, bare in the json log" {
+	ERRLOG="$BATS_TEST_TMPDIR/log.json"
+	make_config true '.process.args = ["/nonexistent"]'
+	local want="exec /nonexistent: No such file or directory"
+	run --separate-stderr husk create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "husk: $want" ]
+	run --separate-stderr husk run --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "husk: $want" ]
+	for cmd in create run; do
+		rm -f "$ERRLOG"
+		run --separate-stderr husk_logged "$cmd" --bundle "$BUNDLE" "$ID"
+		[ "$status" -ne 0 ]
+		[ "$stderr" = "husk: $want" ]
+		run json_msgs "$ERRLOG"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$want" ]
+	done
+}
+
+@test "errors: an execve that fails at start has one husk: prefix, bare in the json log" {
+	ERRLOG="$BATS_TEST_TMPDIR/log.json"
+	# executable, so create's check passes; execve says ENOEXEC
+	local bad="/bin/husk-garbage-$$"
+	printf 'garbage' >"$BASE/rootfs$bad"
+	chmod 755 "$BASE/rootfs$bad"
+	make_config true ".process.args = [\"$bad\"]"
+	local want="exec $bad: Exec format error"
+	husk create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/create.err"
+	run --separate-stderr husk start "$ID"
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "husk: $want" ]
+	husk delete --force "$ID"
+	husk create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>>"$BATS_TEST_TMPDIR/create.err"
+	run --separate-stderr husk_logged start "$ID"
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "husk: $want" ]
+	run json_msgs "$ERRLOG"
+	[ "$output" = "$want" ]
+	# the init itself printed nothing on the container's stderr
+	husk delete --force "$ID"
+	run --separate-stderr husk run --bundle "$BUNDLE" "$ID"
+	rm -f "$BASE/rootfs$bad"
+	[ "$status" -ne 0 ]
+	[ "$stderr" = "husk: $want" ]
+	[ ! -s "$BATS_TEST_TMPDIR/create.err" ]
+}
+
+@test "errors: exec of a missing binary has one husk: prefix, bare in the json log" {
+	ERRLOG="$BATS_TEST_TMPDIR/log.json"
+	make_config 'sleep 1000'
+	husk run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	local want="exec failed: exec /nonexistent: No such file or directory"
+	for detach in "" -d; do
+		rm -f "$ERRLOG"
+		run --separate-stderr husk exec $detach "$ID" /nonexistent
+		[ "$status" -eq 255 ]
+		[ "$stderr" = "husk: $want" ]
+		run --separate-stderr husk_logged exec $detach "$ID" /nonexistent
+		[ "$status" -eq 255 ]
+		[ "$stderr" = "husk: $want" ]
+		run json_msgs "$ERRLOG"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$want" ]
+	done
 }
