@@ -116,7 +116,9 @@ static int wait_for_start(int fifo_path_fd, bool in_userns, husk_error_t *err) {
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
   /* A non-dumpable process's /proc/self/fd belongs to the host's root, out of
    * reach of the container's root in a user namespace: become dumpable. That
-   * is safe there, as that root can't write the host's husk binary. */
+   * is safe even with a root mapped to the host's root: husk runs from a
+   * read-only bind mount or a sealed copy of itself (self_protect.c), which
+   * no container process can write. */
   if (in_userns)
     prctl(PR_SET_DUMPABLE, 1);
   int fd;
