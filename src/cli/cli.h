@@ -60,6 +60,9 @@ struct husk_command {
   const char *description; /* extra paragraphs for `husk <name> --help`, or NULL */
   const struct husk_option *options;
   int nargs; /* exact number of positional arguments, or -1 for any */
+  /* Its processes enter a container: run it from a read-only husk
+   * (husk_self_protect, CVE-2019-5736). */
+  bool enters_container;
 };
 
 /* --- options.c: flag parsing and help ----------------------------------- */

@@ -13,7 +13,10 @@
 
 #include "cli.h"
 #include "husk/version.h"
+#include "self_protect.h"
 #include "util.h"
+
+extern char **environ;
 
 /* runc exits with 3 for an unknown command (urfave/cli's help command). */
 #define EXIT_UNKNOWN_COMMAND 3
@@ -27,7 +30,7 @@ static const struct husk_command commands[] = {
     {"create", cmd_create,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
-     "create a container", NULL, cmd_create_options, 1},
+     "create a container", NULL, cmd_create_options, 1, true},
     {"delete", cmd_delete, ID_ARGS_USAGE("."),
      "delete any resources held by the container often used with detached container", NULL,
      cmd_delete_options, 1},
@@ -43,7 +46,7 @@ static const struct husk_command commands[] = {
      "empty unless a \"-p\" flag provided.\n\nEXAMPLE:\nFor example, if the container is "
      "configured to run the linux ps command the\nfollowing will output a list of processes "
      "running in the container:\n\n       # husk exec <container-id> ps",
-     "execute new process inside the container", NULL, cmd_exec_options, -1},
+     "execute new process inside the container", NULL, cmd_exec_options, -1, true},
     {"kill", cmd_kill, "<container-id> [signal]",
      "kill sends the specified signal (default: SIGTERM) to the container's init process", NULL,
      cmd_kill_options, -1},
@@ -59,7 +62,7 @@ static const struct husk_command commands[] = {
     {"ps", cmd_ps, "<container-id> [ps options]",
      "ps displays the processes running inside a container", NULL, cmd_ps_options, -1},
     {"restore", cmd_unimplemented, ID_ARGS_USAGE(" that you\nare restoring."),
-     "restore a container from a previous checkpoint", NULL, cmd_no_options, -1},
+     "restore a container from a previous checkpoint", NULL, cmd_no_options, -1, true},
     {"resume", cmd_resume, ID_ARGS_USAGE(" to be\nresumed."),
      "resumes all processes that have been previously paused",
      "The resume command resumes all processes in the instance of the container.\n\nUse husk "
@@ -68,7 +71,7 @@ static const struct husk_command commands[] = {
     {"run", cmd_run,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
-     "create and run a container", NULL, cmd_run_options, 1},
+     "create and run a container", NULL, cmd_run_options, 1, true},
     {"spec", cmd_spec, NULL, "create a new specification file",
      "The spec command creates the new specification file named \"config.json\" for\nthe "
      "bundle, identical to `runc spec` apart from \"ociVersion\".\n\nThe spec generated is just a "
@@ -291,6 +294,13 @@ int main(int argc, char **argv) {
   if (cli.command == NULL) {
     husk_cli_error(&cli, "No help topic for '%s'", args[0]);
     status = EXIT_UNKNOWN_COMMAND;
+    goto out_flags;
+  }
+  /* Before any process enters a container, run from a husk binary that
+   * none of them can write (CVE-2019-5736): this re-executes husk with the
+   * same arguments and environment unless it already runs from one. */
+  if (cli.command->enters_container && husk_self_protect(argv, environ, &err) < 0) {
+    status = husk_cli_fail(&cli, &err);
     goto out_flags;
   }
   status = cli.command->handler(&cli, nargs - 1, args + 1);

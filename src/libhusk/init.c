@@ -117,7 +117,9 @@ static bool needs_seccomp_listener(const struct husk_spec *spec) {
 static int wait_for_start(int fifo_path_fd, bool in_userns, husk_error_t *err) {
   /* A non-dumpable process's /proc/self/fd belongs to the host's root, out of
    * reach of the container's root in a user namespace: become dumpable. That
-   * is safe there, as that root can't write the host's husk binary. */
+   * is safe even with a root mapped to the host's root: husk runs from a
+   * read-only bind mount or a sealed copy of itself (self_protect.c), which
+   * no container process can write. */
   if (in_userns)
     prctl(PR_SET_DUMPABLE, 1);
   /* Through a checked procfs: a /proc of the container's making must not
