@@ -1,0 +1,102 @@
+# Shared setup of the engine tests (tests/engines): podman, containerd and
+# the CRI run the OCI runtime named by ENGINE_RUNTIME the way they run runc.
+#   ENGINE_RUNTIME=husk (default): this tree's husk (or $HUSK)
+#   ENGINE_RUNTIME=runc: Debian's runc, the reference
+# Each file has its own engine state under a temporary directory and removes
+# everything it made (containers, storage, mounts, cgroups, networks).
+
+bats_require_minimum_version 1.5.0
+
+TOP="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+CONTRIB="$TOP/contrib"
+ENGINE_RUNTIME="${ENGINE_RUNTIME:-husk}"
+case "$ENGINE_RUNTIME" in
+husk)
+	RT_NAME=husk
+	RT_PATH="${HUSK:-$TOP/husk}"
+	;;
+runc)
+	RT_NAME=runc
+	RT_PATH="$(command -v runc || echo /usr/sbin/runc)"
+	;;
+*)
+	RT_NAME="$(basename "$ENGINE_RUNTIME")"
+	RT_PATH="$ENGINE_RUNTIME"
+	;;
+esac
+# Engines keep one name per runtime: make it absolute.
+case "$RT_PATH" in /*) ;; *) RT_PATH="$PWD/$RT_PATH" ;; esac
+HUSK_BIN="${HUSK:-$TOP/husk}"
+case "$HUSK_BIN" in /*) ;; *) HUSK_BIN="$PWD/$HUSK_BIN" ;; esac
+
+cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+
+# engine_rootfs_tar FILE: a busybox root filesystem as a tar (the image).
+engine_rootfs_tar() {
+	local d="$BATS_FILE_TMPDIR/image-bundle"
+	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK_BIN" "$d" >/dev/null
+	mkdir -p "$d/rootfs/root" "$d/rootfs/var/tmp" "$d/rootfs/run"
+	tar -C "$d/rootfs" -cf "$1" .
+	rm -rf "$d"
+}
+
+# cg_file PID CONTROLLER FILE-V1 FILE-V2: the host path of a cgroup file of
+# the cgroup PID is in (v1: that controller's hierarchy; v2: the unified one).
+cg_file() {
+	local pid=$1 ctrl=$2 f1=$3 f2=$4 p
+	if cgroup_v2; then
+		p=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup$p/$f2"
+	else
+		p=$(awk -F: -v c="$ctrl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+		echo "/sys/fs/cgroup/$ctrl$p/$f1"
+	fi
+}
+
+# cg_rmdir_tree NAME: remove the cgroup directories NAME (a top-level cgroup
+# the test made, e.g. its --cgroup-parent) in every hierarchy, children first.
+cg_rmdir_tree() {
+	local d
+	for d in "/sys/fs/cgroup/$1" /sys/fs/cgroup/*/"$1"; do
+		[ -d "$d" ] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+}
+
+# cg_leftovers PATTERN: the cgroup directories whose name contains PATTERN.
+cg_leftovers() {
+	find /sys/fs/cgroup -maxdepth 5 -type d -name "*$1*" 2>/dev/null || true
+}
+
+# umount_under DIR: lazily unmount everything mounted at or below DIR.
+umount_under() {
+	local m
+	awk -v d="$1" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# mounts_under DIR: how many mounts are at or below DIR.
+mounts_under() {
+	awk -v d="$1" '$5 == d || index($5, d "/") == 1' /proc/self/mountinfo | wc -l
+}
+
+# retry N CMD...: run CMD up to N times, 0.2 s apart, until it succeeds.
+retry() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# median: the median of the numbers on stdin.
+median() {
+	sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# now_ms: a monotonic-enough clock in milliseconds.
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
