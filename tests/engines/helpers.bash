@@ -100,3 +100,78 @@ median() {
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
+
+# containerd_start DIR: containerd with its root, state, socket and config
+# under DIR (and CRI's handlers: "runc" with its state under DIR, "husk" from
+# contrib/engines/containerd-config.toml with the tree's husk), started in
+# the background; CTR is the ctr command for it. containerd_stop stops it.
+containerd_start() {
+	CT=$1
+	mkdir -p "$CT/cni/net.d" "$CT/cni/bin"
+	[ -d /run/containerd ] && echo 1 >"$CT/had-run-containerd"
+	cat >"$CT/config.toml" <<-EOF
+		version = 2
+		root = "$CT/root"
+		state = "$CT/state"
+		disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+		  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+		  "io.containerd.internal.v1.tracing", "io.containerd.tracing.processor.v1.otlp"]
+		[grpc]
+		  address = "$CT/containerd.sock"
+		[ttrpc]
+		  address = "$CT/containerd.sock.ttrpc"
+		[plugins."io.containerd.internal.v1.opt"]
+		  path = "$CT/opt"
+		[plugins."io.containerd.grpc.v1.cri"]
+		  sandbox_image = "docker.io/library/husk-pause:engines"
+		  # no CAP_SYS_RESOURCE here: the sandbox's oomScoreAdj (-998) would be refused
+		  restrict_oom_score_adj = true
+		  [plugins."io.containerd.grpc.v1.cri".cni]
+		    bin_dir = "$CT/cni/bin"
+		    conf_dir = "$CT/cni/net.d"
+		  # Debian's runc as CRI's default handler, as built in, with its state here
+		  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+		    runtime_type = "io.containerd.runc.v2"
+		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+		      Root = "$CT/runc-root"
+	EOF
+	# The shipped snippet: BinaryName is the tree's husk, its state root here.
+	sed -e "s#^\([[:space:]]*\)BinaryName = .*#\1BinaryName = \"$HUSK_BIN\"\n\1Root = \"$CT/husk-root\"#" \
+		"$CONTRIB/engines/containerd-config.toml" >>"$CT/config.toml"
+	grep -q "Root = \"$CT/husk-root\"" "$CT/config.toml"
+	containerd --config "$CT/config.toml" >"$CT/containerd.log" 2>&1 &
+	echo $! >"$CT/containerd.pid"
+	CTR="ctr --address $CT/containerd.sock"
+	retry 50 $CTR version >/dev/null 2>&1 || { tail -20 "$CT/containerd.log"; return 1; }
+}
+
+# containerd_stop DIR: kill every task left, stop the daemon and its shims
+# (by PID), unmount what is left under DIR.
+containerd_stop() {
+	local CT=$1 ns id pid p
+	[ -f "$CT/containerd.pid" ] || return 0
+	CTR="ctr --address $CT/containerd.sock"
+	for ns in $($CTR namespaces ls -q 2>/dev/null); do
+		for id in $($CTR -n "$ns" tasks ls -q 2>/dev/null); do
+			$CTR -n "$ns" tasks kill -s KILL "$id" >/dev/null 2>&1
+			$CTR -n "$ns" tasks delete -f "$id" >/dev/null 2>&1
+		done
+		for id in $($CTR -n "$ns" containers ls -q 2>/dev/null); do
+			$CTR -n "$ns" containers delete "$id" >/dev/null 2>&1
+		done
+	done
+	pid=$(cat "$CT/containerd.pid")
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$pid" 2>/dev/null || true
+	# shims of this daemon (their -address is our socket)
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "-address $CT/containerd.sock " &&
+			kill -9 "${p#/proc/}" 2>/dev/null
+	done
+	umount_under "$CT"
+	if [ ! -f "$CT/had-run-containerd" ]; then
+		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
+	fi
+	rm -f "$CT/containerd.pid"
+}
