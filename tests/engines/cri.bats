@@ -34,8 +34,15 @@ setup_file() {
 	$CTR -n k8s.io images import "$CT/image.tar" >/dev/null
 	$CTR -n k8s.io images import "$CT/pause.tar" >/dev/null
 	rm -f "$CT/rootfs.tar" "$CT/image.tar" "$CT/pause.tar"
-	# the runtime's state root for the handler (options.Root in the config)
-	export RTROOT="$CT/$RT_NAME-root"
+	# The handler: for husk, the one of contrib/engines/runtimeclass.yaml (the
+	# kubelet passes a RuntimeClass's handler as runtime_handler); for runc,
+	# CRI's default "runc". Its state root is options.Root of the config.
+	if [ "$RT_NAME" = husk ]; then
+		HANDLER=$(sed -n 's/^handler: *//p' "$CONTRIB/engines/runtimeclass.yaml")
+	else
+		HANDLER=$RT_NAME
+	fi
+	export HANDLER RTROOT="$CT/$RT_NAME-root"
 }
 
 teardown_file() {
@@ -73,7 +80,7 @@ sandbox_config() {
 # sets SB (its ID) and SBCONF.
 run_sandbox() {
 	SBCONF=$(sandbox_config "$1")
-	run -0 cri RunPodSandbox "{\"config\": $SBCONF, \"runtimeHandler\": \"$RT_NAME\"}"
+	run -0 cri RunPodSandbox "{\"config\": $SBCONF, \"runtimeHandler\": \"$HANDLER\"}"
 	SB=$(jq -r .podSandboxId <<<"$output")
 	SANDBOXES="${SANDBOXES:-} $SB"
 }
@@ -92,7 +99,7 @@ create_container() {
 	run_sandbox pod1
 	run -0 cri PodSandboxStatus "{\"podSandboxId\": \"$SB\"}"
 	[ "$(jq -r .status.state <<<"$output")" = SANDBOX_READY ]
-	[ "$(jq -r .status.runtimeHandler <<<"$output")" = "$RT_NAME" ]
+	[ "$(jq -r .status.runtimeHandler <<<"$output")" = "$HANDLER" ]
 	# the shim ran the handler's binary with --root under this test's state
 	[ -f "$RTROOT/k8s.io/$SB/state.json" ] || [ -d "$RTROOT/k8s.io/$SB" ]
 	run -0 "$RT_PATH" --root "$RTROOT/k8s.io" state "$SB"
