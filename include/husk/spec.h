@@ -37,6 +37,7 @@ struct husk_hook {
   char *path;
   struct husk_strv args;
   struct husk_strv env;
+  bool has_env; /* absent: the hook gets the runtime's environment (runc, crun) */
   bool has_timeout;
   int64_t timeout; /* seconds, > 0 */
 };

@@ -132,11 +132,15 @@ static int parse_user(const char *spec, struct husk_exec_opts *o, husk_error_t *
     *colon = '\0';
   if (parse_u32(copy, &o->uid) < 0)
     return husk_error_set(err, EINVAL, "parsing %s as int for uid failed: invalid syntax", copy);
+  if (o->uid == UINT32_MAX)
+    return husk_error_set(err, EINVAL, "--user %s: 4294967295 is not a user ID", spec);
   o->user_set = true;
   if (colon) {
     if (parse_u32(colon + 1, &o->gid) < 0)
       return husk_error_set(err, EINVAL, "parsing %s as int for gid failed: invalid syntax",
                             colon + 1);
+    if (o->gid == UINT32_MAX)
+      return husk_error_set(err, EINVAL, "--user %s: 4294967295 is not a group ID", spec);
     o->gid_set = true;
   }
   return 0;

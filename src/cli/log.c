@@ -124,13 +124,56 @@ static void log_to_file(const struct husk_cli *cli, const char *level, const cha
   fclose(out);
 }
 
+/* Length of the valid UTF-8 sequence at `p` (1-4), or 0 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid, as in Go). */
+static size_t utf8_valid_len(const unsigned char *p) {
+  if (p[0] < 0x80)
+    return 1;
+  size_t n = p[0] >= 0xc2 && p[0] <= 0xdf   ? 2
+             : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+             : p[0] >= 0xf0 && p[0] <= 0xf4 ? 4
+                                            : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+      (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+    return 0;
+  return n;
+}
+
+/* Messages may quote what a user typed (an ID, a signal name): bytes that
+ * are not UTF-8 become U+FFFD, so the terminal and the JSON log get text. */
+static char *utf8_sanitize(const char *msg) {
+  size_t len = strlen(msg);
+  char *out = malloc(3 * len + 1);
+  if (out == NULL)
+    abort();
+  size_t o = 0;
+  for (const unsigned char *p = (const unsigned char *)msg; *p;) {
+    size_t n = utf8_valid_len(p);
+    if (n == 0) {
+      memcpy(out + o, "\xef\xbf\xbd", 3);
+      o += 3;
+      p++;
+      continue;
+    }
+    memcpy(out + o, p, n);
+    o += n;
+    p += n;
+  }
+  out[o] = '\0';
+  return out;
+}
+
 void husk_cli_error(const struct husk_cli *cli, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  _cleanup_free_ char *msg = NULL;
-  if (vasprintf(&msg, fmt, ap) < 0)
+  _cleanup_free_ char *raw = NULL;
+  if (vasprintf(&raw, fmt, ap) < 0)
     abort();
   va_end(ap);
+  _cleanup_free_ char *msg = utf8_sanitize(raw);
   fprintf(stderr, "%s: %s\n", cli && cli->program ? cli->program : "husk", msg);
   log_to_file(cli, "error", msg);
 }
@@ -141,8 +184,9 @@ int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err) {
   return 1;
 }
 
-void husk_cli_warn(void *cli, const char *msg) {
+void husk_cli_warn(void *cli, const char *raw) {
   const struct husk_cli *c = cli;
+  _cleanup_free_ char *msg = utf8_sanitize(raw);
   fprintf(stderr, "%s: warning: %s\n", c && c->program ? c->program : "husk", msg);
   log_to_file(c, "warning", msg);
 }

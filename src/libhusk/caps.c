@@ -39,10 +39,11 @@ int husk_caps_keep(bool keep, husk_error_t *err) {
   return 0;
 }
 
+/* config.md: each set lists the capabilities that are kept, so an absent
+ * set (or an absent capabilities object: all sets empty) keeps none — as
+ * runc and crun do. */
 int husk_caps_drop_bounding(const struct husk_capabilities *caps, const struct husk_warner *w,
                             husk_error_t *err) {
-  if (!caps->has_bounding)
-    return 0;
   /* Warn about what was asked for but is gone already (or unknown). */
   for (size_t i = 0; i < caps->bounding.len; i++) {
     cap_value_t v = cap_lookup(caps->bounding.items[i], "bounding", w);
@@ -111,14 +112,11 @@ int husk_caps_apply(const struct husk_capabilities *caps, const struct husk_warn
     cap_free(cur);
     return husk_error_set(err, errno, "copy the process capabilities");
   }
-  if (caps->has_permitted)
-    fill_set(want, CAP_PERMITTED, &caps->permitted, "permitted", may_permit, cur, w);
-  if (caps->has_effective)
-    fill_set(want, CAP_EFFECTIVE, &caps->effective, "effective", may_permit, cur, w);
-  if (caps->has_inheritable)
-    fill_set(want, CAP_INHERITABLE, &caps->inheritable, "inheritable", may_inherit, cur, w);
-  /* Effective must stay within permitted: an absent effective set keeps
-   * only what is still permitted. */
+  /* An absent set is an empty list: nothing kept (see drop_bounding). */
+  fill_set(want, CAP_PERMITTED, &caps->permitted, "permitted", may_permit, cur, w);
+  fill_set(want, CAP_EFFECTIVE, &caps->effective, "effective", may_permit, cur, w);
+  fill_set(want, CAP_INHERITABLE, &caps->inheritable, "inheritable", may_inherit, cur, w);
+  /* Effective must stay within permitted. */
   for (cap_value_t v = 0; v < cap_max_bits(); v++)
     if (flag_is_set(want, v, CAP_EFFECTIVE) && !flag_is_set(want, v, CAP_PERMITTED))
       cap_set_flag(want, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
@@ -130,28 +128,26 @@ int husk_caps_apply(const struct husk_capabilities *caps, const struct husk_warn
     return husk_error_set(err, e, "set the capabilities (capset)");
   }
 
-  if (caps->has_ambient) {
-    if (cap_reset_ambient() < 0) {
-      cap_free(want);
-      return husk_error_set(err, errno, "clear the ambient capabilities");
-    }
-    for (size_t i = 0; i < caps->ambient.len; i++) {
-      cap_value_t v = cap_lookup(caps->ambient.items[i], "ambient", w);
-      if (v < 0)
+  if (cap_reset_ambient() < 0) {
+    cap_free(want);
+    return husk_error_set(err, errno, "clear the ambient capabilities");
+  }
+  for (size_t i = 0; i < caps->ambient.len; i++) {
+    cap_value_t v = cap_lookup(caps->ambient.items[i], "ambient", w);
+    if (v < 0)
+      continue;
+    /* The kernel raises an ambient cap only if permitted and inheritable. */
+    if (!flag_is_set(want, v, CAP_PERMITTED) || !flag_is_set(want, v, CAP_INHERITABLE) ||
+        cap_set_ambient(v, CAP_SET) < 0) {
+      /* Ambient caps only matter to a non-root execve; for uid 0 the kernel
+       * recomputes the sets from the bounding set.  runc's default config
+       * asks for ambient caps without inheritable ones: stay quiet there. */
+      if (geteuid() == 0)
         continue;
-      /* The kernel raises an ambient cap only if permitted and inheritable. */
-      if (!flag_is_set(want, v, CAP_PERMITTED) || !flag_is_set(want, v, CAP_INHERITABLE) ||
-          cap_set_ambient(v, CAP_SET) < 0) {
-        /* Ambient caps only matter to a non-root execve; for uid 0 the kernel
-         * recomputes the sets from the bounding set.  runc's default config
-         * asks for ambient caps without inheritable ones: stay quiet there. */
-        if (geteuid() == 0)
-          continue;
-        husk_warn(w,
-                  "process.capabilities.ambient: %s cannot be raised (it must be permitted and "
-                  "inheritable), skipped",
-                  caps->ambient.items[i]);
-      }
+      husk_warn(w,
+                "process.capabilities.ambient: %s cannot be raised (it must be permitted and "
+                "inheritable), skipped",
+                caps->ambient.items[i]);
     }
   }
   cap_free(want);

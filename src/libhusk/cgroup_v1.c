@@ -101,6 +101,11 @@ static int check_memory(const struct v1ctx *c, const struct husk_memory *m, husk
 static int check_cpu(const struct v1ctx *c, const struct husk_cpu *p, husk_error_t *err) {
   if ((p->has_shares || p->has_quota || p->has_period) && need(c, "cpu", R "cpu", err) < 0)
     return -1;
+  /* The kernel's range (it would clamp silently; a uint64 above INT64_MAX
+   * was written as -1): refuse as on v2. */
+  if (p->has_shares && p->shares != 0 && (p->shares < 2 || p->shares > 262144))
+    return husk_error_set(err, EINVAL, R "cpu.shares: %llu is outside 2..262144",
+                          (unsigned long long)p->shares);
   /* burst and idle are newer than the rest (5.14, 5.15): a kernel without
    * them can still honour a 0, the default. */
   if (p->has_burst && p->burst != 0 &&
@@ -252,10 +257,60 @@ static int apply_cpu_bandwidth(const char *dir, const struct husk_cpu *p, husk_e
   return 0;
 }
 
+/* cpu.rt_runtime_us scaled to `period` (the kernel compares ratios). */
+static uint64_t rt_share(const char *dir, uint64_t period) {
+  uint64_t rt = 0, per = 0;
+  if (husk_cg_read_u64(dir, "cpu.rt_runtime_us", &rt) < 0 ||
+      husk_cg_read_u64(dir, "cpu.rt_period_us", &per) < 0 || per == 0)
+    return 0;
+  return (rt * period + per - 1) / per;
+}
+
+/* On v1 a new cgroup has no real-time budget (cpu.rt_runtime_us 0) and a
+ * child can't get more than its parent has left, so under the default
+ * /husk/<id> no realtimeRuntime could ever be given.  /husk is husk's own:
+ * give it what its children use plus what this one asks.  (runc and crun
+ * put a container without cgroupsPath right below the root, which has the
+ * budget.)  Other parents belong to whoever set cgroupsPath: left alone. */
+static int grow_husk_rt_budget(const char *path, const char *dir, const struct husk_cpu *p,
+                               husk_error_t *err) {
+  if (!p->has_realtime_runtime || p->realtime_runtime <= 0 || strncmp(path, "/husk/", 6) != 0 ||
+      strchr(path + 6, '/') != NULL)
+    return 0;
+  _cleanup_free_ char *parent = husk_xstrdup(dir);
+  *strrchr(parent, '/') = '\0';
+  uint64_t parent_period = 0, own_period = p->has_realtime_period ? p->realtime_period : 0;
+  if (husk_cg_read_u64(parent, "cpu.rt_period_us", &parent_period) < 0 || parent_period == 0)
+    return 0;
+  if (own_period == 0 &&
+      (husk_cg_read_u64(dir, "cpu.rt_period_us", &own_period) < 0 || own_period == 0))
+    return 0;
+  uint64_t want = ((uint64_t)p->realtime_runtime * parent_period + own_period - 1) / own_period;
+  DIR *d = opendir(parent);
+  if (d == NULL)
+    return 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_type != DT_DIR || e->d_name[0] == '.')
+      continue;
+    _cleanup_free_ char *sib = husk_xasprintf("%s/%s", parent, e->d_name);
+    if (strcmp(sib, dir) != 0)
+      want += rt_share(sib, parent_period);
+  }
+  closedir(d);
+  uint64_t have = 0;
+  if (husk_cg_read_u64(parent, "cpu.rt_runtime_us", &have) == 0 && have >= want)
+    return 0;
+  return set_i64(parent, "cpu.rt_runtime_us", (int64_t)want, R "cpu.realtimeRuntime (for /husk)",
+                 err);
+}
+
 static int apply_cpu(const struct husk_cg_v1 *l, const char *path, const struct husk_cpu *p,
                      husk_error_t *err) {
   _cleanup_free_ char *dir = dir_of(l, path, "cpu");
   if (dir) {
+    if (grow_husk_rt_budget(path, dir, p, err) < 0)
+      return -1;
     if (p->has_shares && p->shares != 0 &&
         set_i64(dir, "cpu.shares", (int64_t)p->shares, R "cpu.shares", err) < 0)
       return -1;

@@ -72,15 +72,16 @@ int husk_signal_parse(const char *name, int *sig, husk_error_t *err) {
     bool min = strncasecmp(bare, "RTMIN", 5) == 0;
     long off = 0;
     if (bare[5] != '\0') {
-      off = strtol(bare + 5, &end, 10);
-      if (*end != '\0' || (min && off < 0) || (!min && off > 0))
+      /* "+n" / "-n" only, and range-checked before any arithmetic. */
+      if (bare[5] != (min ? '+' : '-') || bare[6] < '0' || bare[6] > '9')
+        return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
+      errno = 0;
+      off = strtol(bare + 6, &end, 10);
+      if (*end != '\0' || errno != 0 || off > SIGRTMAX - SIGRTMIN)
         return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
     }
-    int s = (int)((min ? SIGRTMIN : SIGRTMAX) + off);
-    if (s >= SIGRTMIN && s <= SIGRTMAX) {
-      *sig = s;
-      return 0;
-    }
+    *sig = min ? SIGRTMIN + (int)off : SIGRTMAX - (int)off;
+    return 0;
   }
   return husk_error_set(err, EINVAL, "unknown signal \"%s\"", name);
 }
@@ -125,14 +126,16 @@ static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) 
     return husk_error_set(err, EINVAL,
                           "config.json: linux.namespaces: a mount namespace is required");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
-  if ((spec->hostname && spec->hostname[0]) && (uts == NULL || uts->path))
+  /* A UTS namespace joined by path is the container's own too: the names
+   * are set there, as runc and crun do. */
+  if ((spec->hostname && spec->hostname[0]) && uts == NULL)
     return husk_error_set(err, EINVAL,
-                          "config.json: hostname: unable to set the hostname without a new UTS "
-                          "namespace");
-  if ((spec->domainname && spec->domainname[0]) && (uts == NULL || uts->path))
-    return husk_error_set(err, EINVAL,
-                          "config.json: domainname: unable to set the domainname without a new "
+                          "config.json: hostname: unable to set the hostname without a private "
                           "UTS namespace");
+  if ((spec->domainname && spec->domainname[0]) && uts == NULL)
+    return husk_error_set(err, EINVAL,
+                          "config.json: domainname: unable to set the domainname without a "
+                          "private UTS namespace");
   const struct husk_namespace *user = husk_spec_find_ns(spec, HUSK_NS_USER);
   if (user && user->path == NULL &&
       (spec->linux_.uid_mappings_len == 0 || spec->linux_.gid_mappings_len == 0))
@@ -215,18 +218,19 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
   if (husk_process_start_time(c->pid, &c->state.init_start_time, err) < 0)
     return -1;
   c->state.pid = c->pid;
-  _cleanup_free_ char *creating = state_json_with_status(&c->state, HUSK_STATUS_CREATING);
+  /* prestart, createRuntime and createContainer run after the environment
+   * is created (lifecycle steps 3-5 follow step 2), so their state says
+   * "created", as crun gives it (runc 1.1 says "creating"). */
   _cleanup_free_ char *created = state_json_with_status(&c->state, HUSK_STATUS_CREATED);
   const struct husk_hooks *h = &c->spec->hooks;
-  if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", creating, err) < 0 ||
-      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", creating, err) <
-          0) {
+  if (husk_hooks_run(h->prestart, h->prestart_len, "prestart", created, err) < 0 ||
+      husk_hooks_run(h->create_runtime, h->create_runtime_len, "createRuntime", created, err) < 0) {
     c->hooks_failed = true;
     return -1;
   }
   char pid_text[16];
   snprintf(pid_text, sizeof(pid_text), "%d", (int)c->pid);
-  if (husk_sync_send(c->sync_fd, HUSK_SYNC_HOOKS_DONE, creating, -1, err) < 0 ||
+  if (husk_sync_send(c->sync_fd, HUSK_SYNC_HOOKS_DONE, created, -1, err) < 0 ||
       husk_sync_send(c->sync_fd, HUSK_SYNC_START_STATE, created, -1, err) < 0 ||
       husk_sync_send(c->sync_fd, HUSK_SYNC_HOST_PID, pid_text, -1, err) < 0)
     return -1;
@@ -582,6 +586,9 @@ static int release_init(const char *fifo, const struct husk_state *st, husk_erro
   return 0;
 }
 
+static int destroy_locked(const char *root, const char *id, struct husk_state *st,
+                          const struct husk_warner_cb *warn, husk_error_t *err);
+
 int husk_container_start(const char *root, const char *id, husk_error_t *err) {
   int lock_fd;
   struct husk_state st;
@@ -619,8 +626,11 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
   json = husk_state_oci_json(&st, NULL);
   if (husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json, err) <
       0) {
-    /* runtime.md step 9: a failing poststart hook stops the container. */
-    kill(st.pid, SIGKILL);
+    /* runtime.md lifecycle 9: a failing poststart hook stops the container
+     * and goes on at step 12, destroy. */
+    husk_error_t ignored = {0};
+    destroy_locked(root, id, &st, NULL, &ignored);
+    husk_error_clear(&ignored);
     goto out;
   }
   ret = 0;
@@ -701,6 +711,42 @@ static void wait_gone(struct husk_state *st) {
   }
 }
 
+/* runtime.md lifecycle 12, "destroy": undo what create did — processes,
+ * cgroups, the systemd scope — run the poststop hooks (a failure is only a
+ * warning, step 13) and remove the state.  The caller holds the lock. */
+static int destroy_locked(const char *root, const char *id, struct husk_state *st,
+                          const struct husk_warner_cb *warn, husk_error_t *err) {
+  _cleanup_free_ char *dir = husk_state_dir(root, id);
+  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
+  if (st->status != HUSK_STATUS_STOPPED) {
+    kill_container(st, SIGKILL, NULL);
+    wait_gone(st);
+    st->status = HUSK_STATUS_STOPPED;
+  }
+  /* The transient scope of --systemd-cgroup: systemd drops it when it
+   * empties, but a stop makes that certain (NoSuchUnit is fine). */
+  if (st->systemd_unit)
+    husk_systemd_stop_scope(st->systemd_unit, NULL);
+  /* What is left in the cgroup (processes that outlived the init without a
+   * pid namespace of its own) dies with it. */
+  if (st->cgroup_path) {
+    struct husk_cgroup cg = {.v2_fd = -1};
+    if (husk_cgroup_load(st->cgroup_path, &cg, NULL) == 0) {
+      cg.created_depth = st->cgroup_created_depth; /* remove the parents create made too */
+      husk_cgroup_destroy(&cg, NULL);
+      husk_cgroup_release(&cg);
+    }
+  }
+  struct husk_spec *spec = NULL;
+  if (husk_spec_load(config, &spec, NULL) == 0) {
+    _cleanup_free_ char *json = husk_state_oci_json(st, NULL);
+    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
+                       warn ? warn->fn : NULL, warn ? warn->data : NULL);
+    husk_spec_free(spec);
+  }
+  return husk_state_destroy(root, id, err);
+}
+
 int husk_container_delete(const char *root, const char *id, bool force,
                           const struct husk_warner_cb *warn, husk_error_t *err) {
   int lock_fd;
@@ -714,42 +760,11 @@ int husk_container_delete(const char *root, const char *id, bool force,
     return -1;
   }
   int ret = -1;
-  _cleanup_free_ char *dir = husk_state_dir(root, id);
-  _cleanup_free_ char *config = husk_xasprintf("%s/config.json", dir);
-  if (st.status != HUSK_STATUS_STOPPED) {
-    if (!force) {
-      husk_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
-                     husk_status_name(st.status));
-      goto out;
-    }
-    kill_container(&st, SIGKILL, NULL);
-    wait_gone(&st);
-    st.status = HUSK_STATUS_STOPPED;
-  }
-  /* The transient scope of --systemd-cgroup: systemd drops it when it
-   * empties, but a stop makes that certain (NoSuchUnit is fine). */
-  if (st.systemd_unit)
-    husk_systemd_stop_scope(st.systemd_unit, NULL);
-  /* What is left in the cgroup (processes that outlived the init without a
-   * pid namespace of its own) dies with it. */
-  if (st.cgroup_path) {
-    struct husk_cgroup cg = {.v2_fd = -1};
-    if (husk_cgroup_load(st.cgroup_path, &cg, NULL) == 0) {
-      cg.created_depth = st.cgroup_created_depth; /* remove the parents create made too */
-      husk_cgroup_destroy(&cg, NULL);
-      husk_cgroup_release(&cg);
-    }
-  }
-  struct husk_spec *spec = NULL;
-  if (husk_spec_load(config, &spec, NULL) == 0) {
-    /* runtime.md step 13: a failing poststop hook is only a warning. */
-    _cleanup_free_ char *json = husk_state_oci_json(&st, NULL);
-    husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
-                       warn ? warn->fn : NULL, warn ? warn->data : NULL);
-    husk_spec_free(spec);
-  }
-  ret = husk_state_destroy(root, id, err);
-out:
+  if (st.status != HUSK_STATUS_STOPPED && !force)
+    husk_error_set(err, 0, "cannot delete container %s that is not stopped: %s", id,
+                   husk_status_name(st.status));
+  else
+    ret = destroy_locked(root, id, &st, warn, err);
   husk_state_free(&st);
   husk_state_unlock(lock_fd);
   return ret;

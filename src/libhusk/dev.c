@@ -101,18 +101,28 @@ int husk_dev_create(const struct husk_dev_ctx *ctx, const struct husk_device *de
   if (mknodat(parent, name, type | perm, rdev) < 0) {
     if (errno != EEXIST)
       return husk_error_set(err, errno, "device %s: mknod %s%s", dev->path, ctx->rootfs, dev->path);
+    /* Already there (an image's node, or a host /dev bound in): it must be
+     * the device asked for, and it is left as it is — never chmod or chown a
+     * node husk did not create, it may be the host's (runc does the same). */
     struct stat st;
     if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       return husk_error_set(err, errno, "device %s: stat %s%s", dev->path, ctx->rootfs, dev->path);
     if (!same_device(&st, type, rdev))
       return husk_error_set(err, EEXIST, "device %s: %s%s exists and is not that device", dev->path,
                             ctx->rootfs, dev->path);
+    return 0;
   }
   /* mknod's mode went through the umask: set it exactly, then the owner,
    * on the node itself (O_PATH|O_NOFOLLOW: never through a symlink). */
   _cleanup_close_ int fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return husk_error_set(err, errno, "device %s: open %s%s", dev->path, ctx->rootfs, dev->path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return husk_error_set(err, errno, "device %s: stat %s%s", dev->path, ctx->rootfs, dev->path);
+  if (!same_device(&st, type, rdev)) /* swapped between mknod and open */
+    return husk_error_set(err, EEXIST, "device %s: %s%s is not the node husk made", dev->path,
+                          ctx->rootfs, dev->path);
   char fdpath[HUSK_FD_PATH_SIZE];
   if (chmod(husk_fd_path(fd, fdpath), perm) < 0)
     return husk_error_set(err, errno, "device %s: chmod %s%s", dev->path, ctx->rootfs, dev->path);
@@ -131,24 +141,56 @@ static bool listed_device(const struct husk_spec *spec, const char *path) {
   return false;
 }
 
-/* symlinkat inside the rootfs; an existing entry is left alone unless
- * `replace` (then anything but a directory or a mount point is replaced). */
+/* symlinkat inside the rootfs; an existing entry is left alone. */
 static int make_link(const struct husk_dev_ctx *ctx, const char *target, const char *path,
-                     bool replace, husk_error_t *err) {
+                     husk_error_t *err) {
   const char *name = NULL;
   _cleanup_close_ int parent = husk_path_parent_in_root(ctx->rootfs_fd, path, &name);
   if (parent < 0)
     return husk_error_set(err, -parent, "symlink %s%s: parent directory", ctx->rootfs, path);
-  if (replace) {
-    char buf[64];
-    ssize_t n = readlinkat(parent, name, buf, sizeof buf - 1);
-    if (n >= 0 && (size_t)n == strlen(target) && memcmp(buf, target, (size_t)n) == 0)
-      return 0;
-    if (unlinkat(parent, name, 0) < 0 && errno != ENOENT && errno != EBUSY && errno != EISDIR)
-      return husk_error_set(err, errno, "remove %s%s", ctx->rootfs, path);
-  }
   if (symlinkat(target, parent, name) < 0 && errno != EEXIST)
     return husk_error_set(err, errno, "symlink %s%s -> %s", ctx->rootfs, path, target);
+  return 0;
+}
+
+/* /dev/ptmx must be the container's devpts instance, not the host's ptmx.
+ * A node already there (an image's, or the host's when /dev is a bind of a
+ * host directory) is never removed: the container's pts/ptmx is bound over
+ * it, which changes nothing outside the container's mount namespace. */
+static int setup_ptmx(const struct husk_dev_ctx *ctx, husk_error_t *err) {
+  const char *name = NULL;
+  _cleanup_close_ int parent = husk_path_parent_in_root(ctx->rootfs_fd, "/dev/ptmx", &name);
+  if (parent < 0)
+    return husk_error_set(err, -parent, "%s/dev/ptmx: parent directory", ctx->rootfs);
+  struct stat st;
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT)
+      return husk_error_set(err, errno, "stat %s/dev/ptmx", ctx->rootfs);
+    if (symlinkat("pts/ptmx", parent, name) < 0)
+      return husk_error_set(err, errno, "symlink %s/dev/ptmx -> pts/ptmx", ctx->rootfs);
+    return 0;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    char buf[16];
+    ssize_t n = readlinkat(parent, name, buf, sizeof buf - 1);
+    if (n == 8 && memcmp(buf, "pts/ptmx", 8) == 0)
+      return 0;
+  }
+  if (!S_ISCHR(st.st_mode) && !S_ISREG(st.st_mode))
+    return husk_error_set(err, EEXIST, "%s/dev/ptmx exists and is neither a device nor pts/ptmx",
+                          ctx->rootfs);
+  _cleanup_close_ int dst = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (dst < 0)
+    return husk_error_set(err, errno, "open %s/dev/ptmx", ctx->rootfs);
+  _cleanup_close_ int src = openat(parent, "pts/ptmx", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0 && errno == ENOENT) /* no devpts mounted: nothing to point at */
+    return 0;
+  if (src < 0)
+    return husk_error_set(err, errno, "open %s/dev/pts/ptmx", ctx->rootfs);
+  char from[HUSK_FD_PATH_SIZE], to[HUSK_FD_PATH_SIZE];
+  if (mount(husk_fd_path(src, from), husk_fd_path(dst, to), "", MS_BIND, NULL) < 0)
+    return husk_error_set(err, errno, "bind %s/dev/pts/ptmx to %s/dev/ptmx", ctx->rootfs,
+                          ctx->rootfs);
   return 0;
 }
 
@@ -194,13 +236,12 @@ int husk_dev_setup(const struct husk_dev_ctx *ctx, husk_error_t *err) {
     if (husk_dev_create(ctx, &ctx->spec->linux_.devices[i], err) < 0)
       return husk_error_prefix(err, "linux.devices[%zu]", i);
   for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++)
-    if (make_link(ctx, dev_links[i].target, dev_links[i].path, false, err) < 0)
+    if (make_link(ctx, dev_links[i].target, dev_links[i].path, err) < 0)
       return -1;
-  if (access("/proc/kcore", F_OK) == 0 &&
-      make_link(ctx, "/proc/kcore", "/dev/core", false, err) < 0)
+  if (access("/proc/kcore", F_OK) == 0 && make_link(ctx, "/proc/kcore", "/dev/core", err) < 0)
     return -1;
   /* The container's devpts instance, not the host's ptmx. */
-  if (make_link(ctx, "pts/ptmx", "/dev/ptmx", true, err) < 0)
+  if (setup_ptmx(ctx, err) < 0)
     return -1;
   if (ctx->console && bind_console(ctx, err) < 0)
     return -1;

@@ -174,21 +174,23 @@ static int process_from_flags(struct exec_run *r, husk_error_t *err) {
   if (o->process_label && o->process_label[0])
     set_string(&p->selinux_label, o->process_label);
 
-  /* A set the config leaves out is "as is" (for root: everything), so the
-   * cap is only added where a set restricts; ambient only where the kernel
+  /* --cap adds to the bounding, effective and permitted sets (an absent set
+   * is an empty one: it keeps nothing), and to ambient only where the kernel
    * can raise it (inheritable too), which is all runc's addition achieves. */
   struct husk_capabilities *c = &p->capabilities;
-  for (size_t i = 0; p->has_capabilities && i < o->caps_len; i++) {
+  for (size_t i = 0; i < o->caps_len; i++) {
     const char *cap = o->caps[i];
-    if (c->has_bounding && !strv_has(&c->bounding, cap))
+    p->has_capabilities = c->has_bounding = c->has_effective = c->has_permitted = true;
+    if (!strv_has(&c->bounding, cap))
       strv_push(&c->bounding, cap);
-    if (c->has_effective && !strv_has(&c->effective, cap))
+    if (!strv_has(&c->effective, cap))
       strv_push(&c->effective, cap);
-    if (c->has_permitted && !strv_has(&c->permitted, cap))
+    if (!strv_has(&c->permitted, cap))
       strv_push(&c->permitted, cap);
-    if (c->has_ambient && c->has_inheritable && strv_has(&c->inheritable, cap) &&
-        !strv_has(&c->ambient, cap))
+    if (strv_has(&c->inheritable, cap) && !strv_has(&c->ambient, cap)) {
+      c->has_ambient = true;
       strv_push(&c->ambient, cap);
+    }
   }
 
   /* runc appends and the process ends up with the last value of a name (Go's
@@ -454,7 +456,20 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
       fail_to_parent(sock, &err, 255);
     if (slave > 2)
       close(slave);
+  } else if (setsid() < 0) {
+    /* A session and process group of its own, inside the container (as
+     * runc gives it): in the caller's, getpgrp() would be 0 in the pid
+     * namespace.  husk exec forwards the caller's signals. */
+    husk_error_set(&err, errno, "setsid");
+    fail_to_parent(sock, &err, 255);
   }
+
+  /* Nothing of ours or the caller's but stdio and the preserved fds may
+   * reach the chdir to process.cwd (CVE-2024-21626): the namespace files,
+   * the init's root, the cgroup's directory, whatever husk exec inherited. */
+  const int keep[] = {sock, r->listener_fd};
+  if (husk_fds_close_others(r->opts->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0)
+    fail_to_parent(sock, &err, 255);
 
   struct husk_exec_ctx ctx = {
       .spec = r->spec,

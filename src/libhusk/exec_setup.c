@@ -19,11 +19,13 @@
 #include "exec_setup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -119,9 +121,12 @@ char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err) {
   return lookup_path(process->args.items[0], &process->env, err);
 }
 
-static char **strv_terminated(const struct husk_strv *v) {
-  char **out = husk_xcalloc(v->len + 1, sizeof(char *));
-  memcpy(out, v->items, v->len * sizeof(char *));
+/* A NULL-terminated copy of `v`, with `extra` (if any) appended. */
+static char **strv_terminated(const struct husk_strv *v, char *extra) {
+  char **out = husk_xcalloc(v->len + 2, sizeof(char *));
+  if (v->len > 0)
+    memcpy(out, v->items, v->len * sizeof(char *));
+  out[v->len] = extra;
   return out;
 }
 
@@ -157,20 +162,71 @@ static int load_seccomp(const struct husk_exec_ctx *ctx, const struct husk_warne
   return husk_seccomp_listener_send(sock, fd, &info, err);
 }
 
+int husk_cwd_create(const struct husk_process *process, husk_error_t *err) {
+  const char *cwd = process->cwd;
+  if (cwd == NULL || cwd[0] != '/')
+    return 0;
+  /* Called in the container's root (after pivot_root): symlinks of the
+   * image resolve inside it. */
+  _cleanup_free_ char *path = husk_xstrdup(cwd);
+  for (char *slash = path + 1;; slash++) {
+    char saved = *slash;
+    if (saved != '/' && saved != '\0')
+      continue;
+    *slash = '\0';
+    if (mkdir(path, 0755) == 0) {
+      if (lchown(path, process->user.uid, process->user.gid) < 0)
+        return husk_error_set(err, errno, "process.cwd %s: chown %s to %u:%u", cwd, path,
+                              process->user.uid, process->user.gid);
+    } else if (errno != EEXIST) {
+      return husk_error_set(err, errno, "process.cwd %s: mkdir %s", cwd, path);
+    }
+    *slash = saved;
+    if (saved == '\0')
+      return 0;
+  }
+}
+
+int husk_cwd_enter(const char *cwd, husk_error_t *err) {
+  if (chdir(cwd) < 0)
+    return husk_error_set(err, errno, "process.cwd %s", cwd);
+  /* The system call itself, not a libc's getcwd that might walk ".." on
+   * its own: "(unreachable)" is the kernel's answer. */
+  char buf[PATH_MAX];
+  long n = syscall(SYS_getcwd, buf, sizeof(buf));
+  if (n <= 0 || buf[0] != '/') {
+    int e = n < 0 ? errno : ENOENT;
+    (void)!chdir("/");
+    if (e == ENOENT)
+      return husk_error_set_quiet(
+          err, EXDEV,
+          "process.cwd %s: the working directory is outside the container's "
+          "root (a leaked file descriptor?): refused",
+          cwd);
+    return husk_error_set(err, e, "process.cwd %s: check that it is inside the container", cwd);
+  }
+  return 0;
+}
+
 int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   const struct husk_process *p = ctx->process;
   const struct husk_warner w = {.fn = ctx->warn, .data = ctx->warn_data};
-  const struct husk_capabilities *caps = p->has_capabilities ? &p->capabilities : NULL;
+  /* No capabilities object: every set is empty, nothing is kept. */
+  static const struct husk_capabilities no_caps = {0};
+  const struct husk_capabilities *caps = p->has_capabilities ? &p->capabilities : &no_caps;
   if (p->args.len == 0)
     return husk_error_set(err, 0, "process.args: empty");
 
   husk_user_umask(p);
+  /* Read as the runtime, before the user switch (runc does the same). */
+  _cleanup_free_ char *home = husk_home_env(p);
 
   const char *cwd = p->cwd && p->cwd[0] ? p->cwd : "/";
   bool chdir_later = false;
-  if (chdir(cwd) < 0) {
-    if (errno != EACCES && errno != EPERM)
-      return husk_error_set(err, errno, "process.cwd %s", cwd);
+  if (husk_cwd_enter(cwd, err) < 0) {
+    if (err->errnum != EACCES && err->errnum != EPERM)
+      return -1;
+    husk_error_clear(err);
     chdir_later = true; /* maybe the container user may, where root may not (NFS) */
   }
 
@@ -179,23 +235,24 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
 
   if (husk_caps_keep(true, err) < 0)
     return -1;
-  if (caps && husk_caps_drop_bounding(caps, &w, err) < 0)
+  if (husk_caps_drop_bounding(caps, &w, err) < 0)
     return -1;
   if (husk_user_switch(p, &w, err) < 0)
     return -1;
   if (husk_caps_keep(false, err) < 0)
     return -1;
-  if (chdir_later && chdir(cwd) < 0)
-    return husk_error_set(err, errno, "process.cwd %s", cwd);
-  if (caps && husk_caps_apply(caps, &w, err) < 0)
+  if (chdir_later && husk_cwd_enter(cwd, err) < 0)
+    return -1;
+  if (husk_caps_apply(caps, &w, err) < 0)
     return -1;
 
   _cleanup_free_ char *file = husk_exec_lookup(p, err);
   if (file == NULL)
     return -1;
-  /* process.env exactly; a husk_strv is not NULL-terminated. */
-  _cleanup_free_ char **argv = strv_terminated(&p->args);
-  _cleanup_free_ char **envp = strv_terminated(&p->env);
+  /* process.env, and HOME when it has none; a husk_strv is not
+   * NULL-terminated. */
+  _cleanup_free_ char **argv = strv_terminated(&p->args, NULL);
+  _cleanup_free_ char **envp = strv_terminated(&p->env, home);
 
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) < 0)
     return husk_error_set(err, errno, "process.noNewPrivileges: prctl(PR_SET_NO_NEW_PRIVS)");

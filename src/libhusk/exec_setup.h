@@ -46,6 +46,19 @@ int husk_exec_prepare(const struct husk_exec_ctx *ctx, husk_error_t *err);
  * nothing executable is found.  Caller frees. */
 char *husk_exec_lookup(const struct husk_process *process, husk_error_t *err);
 
+/* chdir to `cwd` (process.cwd), then check that the working directory is
+ * inside our root: getcwd(2) names a directory outside the process's root
+ * (pivot_root or chroot alike) "(unreachable)..." (or fails with ENOENT
+ * when it was deleted).  That is where a chdir through a leaked directory fd
+ * (/proc/self/fd/N, CVE-2024-21626) lands; it is refused.  Returns 0, or -1
+ * with err set; the chdir's own errno is kept in err->errnum. */
+int husk_cwd_enter(const char *cwd, husk_error_t *err);
+
+/* process.cwd that the image lacks is made (0755, owned by process.user),
+ * as runc and crun do; run in the container's root, before it turns
+ * read-only. */
+int husk_cwd_create(const struct husk_process *process, husk_error_t *err);
+
 /* Final steps and execve: umask, additionalGids/gid/uid (keeping caps across
  * setuid), the five capability sets, noNewPrivileges, seccomp (loaded as late
  * as possible; NOTIFY sends the listener fd to listenerPath),

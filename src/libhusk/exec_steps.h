@@ -23,6 +23,10 @@ int husk_rlimits_apply(const struct husk_process *process, husk_error_t *err);
 
 /* user_setup.c: process.user.umask (0022 when unset, as runc). */
 void husk_user_umask(const struct husk_process *process);
+
+/* "HOME=<dir>" from the container's /etc/passwd entry of process.user.uid
+ * ("HOME=/" without one) when process.env has no HOME; NULL when it has. */
+char *husk_home_env(const struct husk_process *process);
 /* user_setup.c: additionalGids (skipped when the user namespace denies
  * setgroups), then gid and uid.  Keeping capabilities across setuid is the
  * caller's business (husk_caps_keep). */

@@ -292,6 +292,7 @@ static int run_one(const struct husk_hook *hook, size_t index, const char *stage
 
   _cleanup_free_ char **argv = strv_to_argv(&hook->args, path);
   _cleanup_free_ char **envp = strv_to_argv(&hook->env, NULL);
+  char **hook_env = hook->has_env ? envp : environ;
   struct hook_pipes p;
   if (hook_pipes_open(&p) < 0)
     return husk_error_set(err, errno, "%s hook #%zu (%s): pipe", stage, index, path);
@@ -300,7 +301,7 @@ static int run_one(const struct husk_hook *hook, size_t index, const char *stage
   struct hook_child child = {
       .path = path,
       .argv = argv,
-      .envp = envp,
+      .envp = hook_env,
       .in = p.in[0],
       .out = p.out[1],
       .err = p.err[1],

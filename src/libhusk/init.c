@@ -21,6 +21,8 @@
 
 #include "exec_setup.h"
 #include "hooks.h"
+#include "netdev.h"
+#include "procfs.h"
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "sync.h"
@@ -112,19 +114,16 @@ static bool needs_seccomp_listener(const struct husk_spec *spec) {
 /* Block until `start` opens the fifo for reading; returns the fifo, on
  * which we then report to `start` (see release_init in container.c). */
 static int wait_for_start(int fifo_path_fd, bool in_userns, husk_error_t *err) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo_path_fd);
   /* A non-dumpable process's /proc/self/fd belongs to the host's root, out of
    * reach of the container's root in a user namespace: become dumpable. That
    * is safe there, as that root can't write the host's husk binary. */
   if (in_userns)
     prctl(PR_SET_DUMPABLE, 1);
-  int fd;
-  do
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
+  /* Through a checked procfs: a /proc of the container's making must not
+   * hand us another file to write our report to. */
+  int fd = husk_procfs_reopen(-1, fifo_path_fd, O_WRONLY, err);
   if (fd < 0)
-    return husk_error_set(err, errno, "open exec fifo (is /proc mounted in the container?)");
+    return husk_error_prefix(err, "open exec fifo");
   close(fifo_path_fd);
   return fd;
 }
@@ -157,6 +156,9 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
 
   if (husk_ns_init_join(a->plan, &err) < 0 || set_names(spec, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  if (((a->plan->clone_flags | a->plan->unshare_flags) & CLONE_NEWNET) &&
+      husk_net_loopback_up(&err) < 0)
+    fail_to_parent(sync_fd, &err);
   if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
     fail_to_parent(sync_fd, &err);
 
@@ -176,7 +178,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_sync_send(sync_fd, HUSK_SYNC_RUN_HOOKS, NULL, -1, &err) < 0 ||
       husk_sync_expect(sync_fd, HUSK_SYNC_HOOKS_DONE, &msg, &err) < 0)
     _exit(1);
-  _cleanup_free_ char *creating_json = husk_steal_ptr(msg.payload);
+  _cleanup_free_ char *hook_state_json = husk_steal_ptr(msg.payload);
   husk_sync_msg_free(&msg);
   if (husk_sync_expect(sync_fd, HUSK_SYNC_START_STATE, &msg, &err) < 0)
     _exit(1);
@@ -198,9 +200,9 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   }
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
-                     "createContainer", creating_json, &err) < 0)
+                     "createContainer", hook_state_json, &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (husk_rootfs_pivot(&rootfs, &err) < 0)
+  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
 
   struct husk_exec_ctx exec = {
@@ -220,10 +222,26 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (a->process->cwd && chdir(a->process->cwd) == 0 && check_executable(a->process, &err) < 0)
+  /* No fd but stdio, the preserved ones and those we still need may reach
+   * process.cwd's chdir: a directory fd (our cgroup's, one the caller
+   * leaked) is a way out of the root through /proc/self/fd/N. */
+  const int keep[] = {sync_fd, a->fifo_fd, listener_fd};
+  if (husk_fds_close_others(a->preserve_fds, keep, sizeof(keep) / sizeof(keep[0]), &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (chdir("/") < 0)
+  if (a->process->cwd) {
+    if (husk_cwd_enter(a->process->cwd, &err) == 0) {
+      if (check_executable(a->process, &err) < 0)
+        fail_to_parent(sync_fd, &err);
+    } else if (err.errnum == EXDEV) {
+      fail_to_parent(sync_fd, &err);
+    } else {
+      husk_error_clear(&err); /* reported at execve, as the user may see it */
+    }
+  }
+  if (chdir("/") < 0) {
+    husk_error_set(&err, errno, "chdir /");
     fail_to_parent(sync_fd, &err);
+  }
 
   /* From here on the runtime that created us exits: don't die with it.
    * And from here on processes of the container may exist (`exec`): be

@@ -16,31 +16,112 @@
 
 /* ---- parsing ---------------------------------------------------------- */
 
+/* The strict pass keeps the JSON path of where it is, to name a string
+ * with an embedded NUL (the tree's C strings would silently cut it). */
+struct path_frame {
+  bool array;
+  long index; /* of the current element, -1 before the first */
+  char *key;  /* of the current member */
+};
+
 struct depth_guard {
   int depth;
   bool too_deep;
+  struct path_frame frames[HUSK_JSON_MAX_DEPTH + 1];
+  char *nul_path; /* where a string holds a NUL byte */
 };
 
-static int guard_open(void *ctx) {
-  struct depth_guard *g = ctx;
-  if (++g->depth > HUSK_JSON_MAX_DEPTH) {
+static void value_begin(struct depth_guard *g) {
+  if (g->depth > 0 && g->frames[g->depth - 1].array)
+    g->frames[g->depth - 1].index++;
+}
+
+static int guard_open(struct depth_guard *g, bool array) {
+  value_begin(g);
+  if (g->depth >= HUSK_JSON_MAX_DEPTH) {
     g->too_deep = true;
+    return 0;
+  }
+  g->frames[g->depth++] = (struct path_frame){.array = array, .index = -1};
+  return 1;
+}
+
+static int guard_open_map(void *ctx) { return guard_open(ctx, false); }
+static int guard_open_array(void *ctx) { return guard_open(ctx, true); }
+
+static int guard_close(void *ctx) {
+  struct depth_guard *g = ctx;
+  free(g->frames[--g->depth].key);
+  g->frames[g->depth].key = NULL;
+  return 1;
+}
+
+static char *guard_path(const struct depth_guard *g) {
+  char *path = husk_xstrdup("");
+  for (int i = 0; i < g->depth; i++) {
+    const struct path_frame *f = &g->frames[i];
+    char *next = f->array ? husk_xasprintf("%s[%ld]", path, f->index)
+                          : husk_xasprintf("%s%s%s", path, i ? "." : "", f->key ? f->key : "");
+    free(path);
+    path = next;
+  }
+  return path;
+}
+
+static bool has_nul(const unsigned char *s, size_t len) { return memchr(s, '\0', len) != NULL; }
+
+static int guard_key(void *ctx, const unsigned char *key, size_t len) {
+  struct depth_guard *g = ctx;
+  struct path_frame *f = &g->frames[g->depth - 1];
+  free(f->key);
+  f->key = husk_xasprintf("%.*s", (int)len, (const char *)key);
+  if (has_nul(key, len)) {
+    g->nul_path = guard_path(g);
     return 0;
   }
   return 1;
 }
 
-static int guard_close(void *ctx) {
-  ((struct depth_guard *)ctx)->depth--;
+static int guard_string(void *ctx, const unsigned char *str, size_t len) {
+  struct depth_guard *g = ctx;
+  value_begin(g);
+  if (has_nul(str, len)) {
+    g->nul_path = guard_path(g);
+    return 0;
+  }
   return 1;
 }
 
+static int guard_scalar(void *ctx) {
+  value_begin(ctx);
+  return 1;
+}
+static int guard_bool(void *ctx, int b) {
+  (void)b;
+  return guard_scalar(ctx);
+}
+static int guard_number(void *ctx, const char *n, size_t len) {
+  (void)n, (void)len;
+  return guard_scalar(ctx);
+}
+
 static const yajl_callbacks guard_callbacks = {
-    .yajl_start_map = guard_open,
+    .yajl_null = guard_scalar,
+    .yajl_boolean = guard_bool,
+    .yajl_number = guard_number,
+    .yajl_string = guard_string,
+    .yajl_start_map = guard_open_map,
+    .yajl_map_key = guard_key,
     .yajl_end_map = guard_close,
-    .yajl_start_array = guard_open,
+    .yajl_start_array = guard_open_array,
     .yajl_end_array = guard_close,
 };
+
+static void guard_free(struct depth_guard *g) {
+  for (int i = 0; i < g->depth; i++)
+    free(g->frames[i].key);
+  free(g->nul_path);
+}
 
 static unsigned line_at(const char *json, size_t offset) {
   unsigned line = 1;
@@ -59,7 +140,7 @@ static int check_syntax(const char *json, size_t len, const char *origin, husk_e
     return husk_jfail(err, "%s: line %u: invalid JSON: NUL byte", origin,
                       line_at(json, (size_t)(nul - json)));
 
-  struct depth_guard guard = {0};
+  __attribute__((cleanup(guard_free))) struct depth_guard guard = {0};
   yajl_handle h = yajl_alloc(&guard_callbacks, NULL, &guard);
   if (h == NULL)
     abort();
@@ -78,6 +159,11 @@ static int check_syntax(const char *json, size_t len, const char *origin, husk_e
     while (offset > 0 && strchr(" \t\r\n", json[offset - 1]) != NULL)
       offset--;
   unsigned line = line_at(json, offset < len ? offset : len);
+  if (guard.nul_path) {
+    yajl_free(h);
+    return husk_jfail(err, "%s: %s: a string must not contain a NUL character (\\u0000)", origin,
+                      guard.nul_path[0] ? guard.nul_path : "(top level)");
+  }
   if (guard.too_deep) {
     yajl_free(h);
     return husk_jfail(err, "%s: line %u: invalid JSON: nested deeper than %d levels", origin, line,

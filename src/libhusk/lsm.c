@@ -6,14 +6,17 @@
 #include <unistd.h>
 
 #include "exec_steps.h"
+#include "procfs.h"
 #include "util.h"
 
-static int write_attr(const char *path, const char *value, const char *field, husk_error_t *err) {
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+/* `rel` below /proc/thread-self: the attributes are per thread. */
+static int write_attr(const char *rel, const char *value, const char *field, husk_error_t *err) {
+  _cleanup_free_ char *path = husk_xasprintf("thread-self/%s", rel);
+  _cleanup_close_ int fd = husk_procfs_open(-1, path, O_WRONLY, err);
   if (fd < 0)
-    return husk_error_set(err, errno, "%s: open %s", field, path);
+    return husk_error_prefix(err, "%s", field);
   if (husk_write_all(fd, value, strlen(value)) < 0)
-    return husk_error_set(err, errno, "%s: write \"%s\" to %s", field, value, path);
+    return husk_error_set(err, errno, "%s: write \"%s\" to /proc/%s", field, value, path);
   return 0;
 }
 
@@ -33,10 +36,11 @@ int husk_lsm_apparmor_exec(const char *profile, husk_error_t *err) {
                           profile);
   _cleanup_free_ char *cmd = husk_xasprintf("exec %s", profile);
   /* The per-LSM directory (5.8+) where stacked LSMs share /proc/self/attr. */
-  const char *path = access("/proc/self/attr/apparmor/exec", F_OK) == 0
-                         ? "/proc/self/attr/apparmor/exec"
-                         : "/proc/self/attr/exec";
-  return write_attr(path, cmd, "process.apparmorProfile", err);
+  husk_error_t probe = {0};
+  _cleanup_close_ int dir = husk_procfs_open(-1, "thread-self/attr/apparmor", O_PATH, &probe);
+  husk_error_clear(&probe);
+  return write_attr(dir >= 0 ? "attr/apparmor/exec" : "attr/exec", cmd, "process.apparmorProfile",
+                    err);
 }
 
 int husk_lsm_selinux_exec(const char *label, husk_error_t *err) {
@@ -47,5 +51,5 @@ int husk_lsm_selinux_exec(const char *label, husk_error_t *err) {
                           "process.selinuxLabel %s: selinuxLabel is set but SELinux is not "
                           "enabled on this host",
                           label);
-  return write_attr("/proc/self/attr/exec", label, "process.selinuxLabel", err);
+  return write_attr("attr/exec", label, "process.selinuxLabel", err);
 }

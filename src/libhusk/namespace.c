@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "procfs.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -101,8 +102,10 @@ static int write_time_offsets(const struct husk_spec *spec, husk_error_t *err) {
                     (long long)lx->time_offset_boottime.secs, lx->time_offset_boottime.nanosecs);
   if (len == 0)
     return 0;
-  _cleanup_close_ int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || husk_write_all(fd, buf, (size_t)len) < 0)
+  _cleanup_close_ int fd = husk_procfs_open(-1, "self/timens_offsets", O_WRONLY, err);
+  if (fd < 0)
+    return husk_error_prefix(err, "linux.timeOffsets");
+  if (husk_write_all(fd, buf, (size_t)len) < 0)
     return husk_error_set(err, errno, "linux.timeOffsets: write /proc/self/timens_offsets");
   return 0;
 }
@@ -187,10 +190,12 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *
     len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", maps[i].container_id,
                             maps[i].host_id, maps[i].size);
   char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
-    return husk_error_set(err, errno, "%s: write %s", field, path);
+  snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
+  _cleanup_close_ int fd = husk_procfs_open(-1, path, O_WRONLY, err);
+  if (fd < 0)
+    return husk_error_prefix(err, "%s", field);
+  if (write(fd, buf, len) != (ssize_t)len)
+    return husk_error_set(err, errno, "%s: write /proc/%s", field, path);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -930,4 +931,20 @@ int husk_netdev_move(const struct husk_spec *spec, pid_t init_pid, husk_error_t 
     if (c.devs[j].moved)
       move_back(&c, &c.devs[j], err);
   return -1;
+}
+
+int husk_net_loopback_up(husk_error_t *err) {
+  _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return husk_error_set(err, errno, "bring lo up: socket");
+  struct ifreq ifr = {0};
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+    return husk_error_set(err, errno, "bring lo up: read its flags");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+    return husk_error_set(err, errno, "bring lo up");
+  return 0;
 }

@@ -47,4 +47,8 @@
  * Returns 0, or -1 with *err set. */
 int husk_netdev_move(const struct husk_spec *spec, pid_t init_pid, husk_error_t *err);
 
+/* In a new network namespace: bring the loopback interface up, as runc and
+ * crun do (the kernel creates it down). */
+int husk_net_loopback_up(husk_error_t *err);
+
 #endif

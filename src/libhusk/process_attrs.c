@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exec_steps.h"
+#include "procfs.h"
 #include "util.h"
 
 int husk_oom_score_adj_apply(const struct husk_process *process, husk_error_t *err) {
@@ -20,8 +21,10 @@ int husk_oom_score_adj_apply(const struct husk_process *process, husk_error_t *e
     return 0; /* config.md: MUST NOT change it when unset */
   char buf[16];
   int n = snprintf(buf, sizeof(buf), "%d", process->oom_score_adj);
-  _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || husk_write_all(fd, buf, (size_t)n) < 0) {
+  _cleanup_close_ int fd = husk_procfs_open(-1, "self/oom_score_adj", O_WRONLY, err);
+  if (fd < 0)
+    return husk_error_prefix(err, "process.oomScoreAdj %d", process->oom_score_adj);
+  if (husk_write_all(fd, buf, (size_t)n) < 0) {
     int e = errno;
     return husk_error_set(err, e, "process.oomScoreAdj %d: write /proc/self/oom_score_adj%s",
                           process->oom_score_adj,

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "dev.h"
 #include "mount_options.h"
 #include "path_resolve.h"
+#include "procfs.h"
 #include "util.h"
 
 /* Flags the kernel locks on a mount inherited by a less privileged user
@@ -39,6 +41,7 @@ struct mnt {
   const struct husk_rootfs_ctx *ctx;
   size_t index; /* in spec->mounts */
   int rootfs_fd;
+  int fd_dir; /* our /proc/self/fd, through a checked procfs */
   const struct husk_mount *m;
   struct husk_mount_opts opts;
   char *dest;        /* destination, absolute inside the container */
@@ -84,10 +87,161 @@ static int reopen_dest(const struct mnt *mt, husk_error_t *err) {
   return fd;
 }
 
+/* ---- where a destination may go ------------------------------------------ */
+
+/* runc's list (checkProcMount): the files lxcfs emulates. */
+static const char *const lxcfs_proc_files[] = {
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+};
+
+static bool path_under(const char *path, const char *dir) {
+  size_t n = strlen(dir);
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* "/a//b/./c/../d/" → "/a/b/d", lexically, as filepath.Clean; ".." stops at "/". */
+static char *clean_path(const char *in) {
+  char *out = husk_xmalloc(strlen(in) + 2);
+  size_t len = 0;
+  for (const char *p = in; *p;) {
+    while (*p == '/')
+      p++;
+    const char *end = strchrnul(p, '/');
+    size_t n = (size_t)(end - p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      while (len > 0 && out[len - 1] != '/')
+        len--;
+      if (len > 0)
+        len--;
+    } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+      out[len++] = '/';
+      memcpy(out + len, p, n);
+      len += n;
+    }
+    p = end;
+  }
+  if (len == 0)
+    out[len++] = '/';
+  out[len] = '\0';
+  return out;
+}
+
+/* Where `fd` is, as a path inside the rootfs, with `rest` appended; NULL
+ * when it is not inside it. */
+static char *path_in_root(const struct mnt *mt, int fd, const char *rest) {
+  char root[PATH_MAX], at[PATH_MAX], name[16];
+  snprintf(name, sizeof(name), "%d", mt->rootfs_fd);
+  ssize_t n = readlinkat(mt->fd_dir, name, root, sizeof(root) - 1);
+  if (n <= 0)
+    return NULL;
+  root[n] = '\0';
+  snprintf(name, sizeof(name), "%d", fd);
+  n = readlinkat(mt->fd_dir, name, at, sizeof(at) - 1);
+  if (n <= 0)
+    return NULL;
+  at[n] = '\0';
+  const char *in = at;
+  if (strcmp(root, "/") != 0) {
+    if (!path_under(at, root))
+      return NULL;
+    in = at + strlen(root);
+  }
+  _cleanup_free_ char *joined = husk_xasprintf("/%s/%s", in, rest);
+  return clean_path(joined);
+}
+
+static bool source_is_procfs(const struct mnt *mt) {
+  struct statfs sfs;
+  return mt->source && statfs(mt->source, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* The CVE-2025-52881 class: a mount over a part of the container's /proc
+ * (reached through a symlink of the image, "/data -> /proc/self") would
+ * redirect what the runtime writes there later (oom_score_adj, sysctls,
+ * LSM attributes).  runc's rule on the resolved destination: inside /proc
+ * only proc at /proc itself (or a bind of a procfs there) and the files
+ * lxcfs emulates.  And no symlink may lead a mount into /proc or /sys, or
+ * onto a procfs anywhere else; proc and sysfs go on ordinary directories.
+ * Binds written as /sys/... stay allowed, as in runc (/sys/fs/cgroup...).
+ * `fd` is the destination, or its deepest existing ancestor with `rest`
+ * the part still to be created. */
+static int check_destination(const struct mnt *mt, bool bind, int fd, const char *rest,
+                             husk_error_t *err) {
+  const struct husk_mount *m = mt->m;
+  _cleanup_free_ char *what =
+      husk_xasprintf("mounts[%zu].destination %s", mt->index, m->destination);
+  _cleanup_free_ char *literal = clean_path(mt->dest);
+  _cleanup_free_ char *resolved = path_in_root(mt, fd, rest);
+  if (resolved == NULL)
+    return husk_error_set_quiet(err, EXDEV, "%s: resolves outside the container's root: refused",
+                                what);
+  bool redirected = strcmp(literal, resolved) != 0;
+  bool fs_mount =
+      !bind && m->type && (strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0);
+  if (fs_mount) {
+    if (redirected)
+      return husk_error_set_quiet(err, EXDEV,
+                                  "%s: resolves to %s through a symlink: %s must be mounted on an "
+                                  "ordinary directory: refused",
+                                  what, resolved, m->type);
+    return 0;
+  }
+  if (path_under(resolved, "/proc")) {
+    if (strcmp(resolved, "/proc") == 0 && !redirected && bind && source_is_procfs(mt))
+      return 0;
+    for (size_t i = 0; !redirected && i < sizeof(lxcfs_proc_files) / sizeof(lxcfs_proc_files[0]);
+         i++)
+      if (strcmp(resolved, lxcfs_proc_files[i]) == 0)
+        return 0;
+    return husk_error_set_quiet(err, EXDEV,
+                                "%s: %s %s, inside the container's /proc: refused (only proc at "
+                                "/proc and the files lxcfs provides may be mounted there)",
+                                what, redirected ? "resolves to" : "is", resolved);
+  }
+  if (redirected && path_under(resolved, "/sys"))
+    return husk_error_set_quiet(
+        err, EXDEV,
+        "%s: resolves to %s through a symlink, inside the container's /sys: "
+        "refused",
+        what, resolved);
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+    return husk_error_set_quiet(err, EXDEV, "%s: resolves to %s, on a procfs: refused", what,
+                                resolved);
+  return 0;
+}
+
+/* check_destination before anything is created: the deepest part of the
+ * destination that exists already. */
+static int check_destination_early(const struct mnt *mt, bool bind, husk_error_t *err) {
+  _cleanup_free_ char *prefix = clean_path(mt->dest);
+  for (;;) {
+    int fd = husk_path_open_in_root(mt->rootfs_fd, prefix, O_PATH);
+    if (fd >= 0) {
+      _cleanup_free_ char *literal = clean_path(mt->dest);
+      int r = check_destination(mt, bind, fd, literal + strlen(prefix), err);
+      close(fd);
+      return r;
+    }
+    if (fd != -ENOENT || strcmp(prefix, "/") == 0)
+      return 0; /* the creation reports it */
+    char *slash = strrchr(prefix, '/');
+    if (slash == prefix)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+}
+
 /* ---- idmapped mounts ---------------------------------------------------- */
 
-static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *map, size_t len) {
-  _cleanup_free_ char *path = husk_xasprintf("/proc/%d/%s", (int)pid, file);
+static int write_map(int proc, pid_t pid, const char *file, const struct husk_id_mapping *map,
+                     size_t len) {
+  _cleanup_free_ char *path = husk_xasprintf("%d/%s", (int)pid, file);
   _cleanup_free_ char *text = husk_xstrdup("");
   for (size_t i = 0; i < len; i++) {
     char *more =
@@ -95,9 +249,12 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *
     free(text);
     text = more;
   }
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  husk_error_t ignored = {0};
+  _cleanup_close_ int fd = husk_procfs_open(proc, path, O_WRONLY, &ignored);
+  int e = ignored.errnum ? ignored.errnum : EIO;
+  husk_error_clear(&ignored);
   if (fd < 0)
-    return -errno;
+    return -e;
   if (write(fd, text, strlen(text)) < 0)
     return -errno;
   return 0;
@@ -108,6 +265,11 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *
 static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
                            const struct husk_id_mapping *gids, size_t gids_len) {
   int ready[2], hold[2];
+  husk_error_t ignored = {0};
+  _cleanup_close_ int proc = husk_procfs_root(&ignored);
+  husk_error_clear(&ignored);
+  if (proc < 0)
+    return -ENOENT;
   if (pipe2(ready, O_CLOEXEC) < 0)
     return -errno;
   if (pipe2(hold, O_CLOEXEC) < 0) {
@@ -120,12 +282,13 @@ static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
   if (pid == 0) {
     close(ready[0]);
     close(hold[1]);
-    /* Our pid as the /proc we see counts it: the init runs in a new pid
+    /* Our pid as the procfs of `proc` counts it: the init runs in a new pid
      * namespace but still has the host's /proc mounted, where fork()'s
      * return value would name another process. */
     char self[16] = "";
-    ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
-    self[n > 0 ? n : 0] = '\0';
+    pid_t seen = husk_procfs_self(proc);
+    if (seen > 0)
+      snprintf(self, sizeof(self), "%d", (int)seen);
     char c = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
     if (write(ready[1], &c, 1) != 1 || write(ready[1], self, sizeof(self)) != sizeof(self))
       _exit(1);
@@ -146,15 +309,19 @@ static int idmap_userns_fd(const struct husk_id_mapping *uids, size_t uids_len,
   proc_pid[sizeof(proc_pid) - 1] = '\0';
   pid_t seen = proc_pid[0] ? (pid_t)atoi(proc_pid) : pid;
   if (r == 0)
-    r = write_map(seen, "uid_map", uids, uids_len);
+    r = write_map(proc, seen, "uid_map", uids, uids_len);
   if (r == 0)
-    r = write_map(seen, "gid_map", gids, gids_len);
+    r = write_map(proc, seen, "gid_map", gids, gids_len);
   int fd = -1;
   if (r == 0) {
-    _cleanup_free_ char *ns = husk_xasprintf("/proc/%d/ns/user", (int)seen);
-    fd = open(ns, O_RDONLY | O_CLOEXEC);
+    /* ns/user is a magic link: openat2 below the handle refuses it, and
+     * setns only takes a namespace file anyway. */
+    _cleanup_free_ char *ns = husk_xasprintf("%d/ns", (int)seen);
+    _cleanup_close_ int nsdir = husk_procfs_open(proc, ns, O_PATH | O_DIRECTORY, &ignored);
+    husk_error_clear(&ignored);
+    fd = nsdir < 0 ? -1 : openat(nsdir, "user", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-      r = -errno;
+      r = nsdir < 0 ? -ESRCH : -errno;
   }
   close(ready[0]);
   close(hold[1]);
@@ -226,7 +393,7 @@ static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err)
   const int *premade = mt->ctx->idmap_trees;
   _cleanup_close_ int tree = -1;
   if (premade && premade[mt->index] >= 0)
-    tree = dup(premade[mt->index]);
+    tree = fcntl(premade[mt->index], F_DUPFD_CLOEXEC, 3);
   else
     tree = make_idmapped_tree(mt, err);
   if (tree < 0)
@@ -543,12 +710,12 @@ static int mount_finish(const struct mnt *mt, husk_error_t *err) {
   return 0;
 }
 
-static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, size_t index,
+static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_dir, size_t index,
                      husk_error_t *err) {
   const struct husk_mount *m = &ctx->spec->mounts[index];
   if (m->destination == NULL || m->destination[0] == '\0')
     return husk_error_set(err, EINVAL, "mounts[%zu]: empty destination", index);
-  struct mnt mt = {.ctx = ctx, .index = index, .rootfs_fd = rootfs_fd, .m = m};
+  struct mnt mt = {.ctx = ctx, .index = index, .rootfs_fd = rootfs_fd, .fd_dir = fd_dir, .m = m};
   _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", index);
   if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
     return -1;
@@ -586,11 +753,15 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, size_t in
     if (!S_ISDIR(st.st_mode))
       kind = HUSK_PATH_FILE;
   }
+  if (check_destination_early(&mt, bind, err) < 0)
+    goto out;
   target = husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
   if (target < 0) {
     mnt_error(&mt, -target, "create the mount point", err);
     goto out;
   }
+  if (check_destination(&mt, bind, target, "", err) < 0)
+    goto out;
   r = bind ? mount_bind(&mt, target, err) : mount_other(&mt, target, err);
   if (r == 0)
     r = mount_finish(&mt, err);
@@ -683,8 +854,11 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   if (rootfs_fd < 0)
     return husk_error_set(err, errno, "open %s", ctx->rootfs);
 
+  _cleanup_close_ int fd_dir = husk_procfs_open(-1, "self/fd", O_PATH | O_DIRECTORY, err);
+  if (fd_dir < 0)
+    return -1;
   for (size_t i = 0; i < ctx->spec->mounts_len; i++)
-    if (mount_one(ctx, rootfs_fd, i, err) < 0)
+    if (mount_one(ctx, rootfs_fd, fd_dir, i, err) < 0)
       return -1;
 
   struct husk_dev_ctx dev = {

@@ -267,8 +267,10 @@ static int parse_hook(const struct husk_jnode *n, void *item) {
   struct husk_hook *h = item;
   TRY(husk_jget_str(n, "path", true, &h->path));
   TRY(husk_jget_strv(n, "args", false, &h->args));
-  TRY(husk_jget_strv(n, "env", false, &h->env));
-  int r = husk_jget_int64(n, "timeout", false, &h->timeout);
+  int r = husk_jget_strv(n, "env", false, &h->env);
+  TRY(r);
+  h->has_env = r;
+  r = husk_jget_int64(n, "timeout", false, &h->timeout);
   TRY(r);
   h->has_timeout = r;
   return 0;

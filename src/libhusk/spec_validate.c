@@ -215,6 +215,18 @@ static int check_process(const struct vctx *c, const char *prefix, const struct 
                   (unsigned long long)r->soft, (unsigned long long)r->hard);
   }
 
+  /* (uid_t)-1 tells setresuid(2) "leave unchanged": run as it, the process
+   * would stay root. */
+  if (p->user.uid == UINT32_MAX)
+    return fail(c, "%suser.uid: 4294967295 is not a user ID ((uid_t)-1 leaves the uid unchanged)",
+                prefix);
+  if (p->user.gid == UINT32_MAX)
+    return fail(c, "%suser.gid: 4294967295 is not a group ID ((gid_t)-1 leaves the gid unchanged)",
+                prefix);
+  for (size_t i = 0; i < p->user.additional_gids_len; i++)
+    if (p->user.additional_gids[i] == UINT32_MAX)
+      return fail(c, "%suser.additionalGids[%zu]: 4294967295 is not a group ID", prefix, i);
+
   if (p->has_capabilities) {
     const struct husk_capabilities *caps = &p->capabilities;
     TRY(check_caps(c, prefix, "bounding", &caps->bounding));

@@ -7,21 +7,42 @@
 
 #include "util.h"
 
+/* One packet with the header (and the fd), then the payload in packets of
+ * at most SYNC_CHUNK bytes: a socket buffer holds far less than a large
+ * state (100 000 annotations), and a seqpacket must fit in it whole. */
+#define SYNC_CHUNK (32 * 1024)
+
 struct wire_header {
   uint32_t type;
   uint32_t len;
 };
 
+static ssize_t send_packet(int sock, struct msghdr *mh) {
+  ssize_t n;
+  do
+    n = sendmsg(sock, mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+static ssize_t recv_packet(int sock, struct msghdr *mh) {
+  ssize_t n;
+  do
+    n = recvmsg(sock, mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
 int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,
                    husk_error_t *err) {
   size_t len = payload ? strlen(payload) : 0;
   if (len > HUSK_SYNC_MAX_PAYLOAD)
-    return husk_error_set(err, EMSGSIZE, "sync message %d", type);
+    return husk_error_set(err, EMSGSIZE, "sync message %d: %zu bytes, more than %d", type, len,
+                          HUSK_SYNC_MAX_PAYLOAD);
   struct wire_header hdr = {.type = type, .len = (uint32_t)len};
-  struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof(hdr)},
-                         {.iov_base = (void *)payload, .iov_len = len}};
+  struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
   char control[CMSG_SPACE(sizeof(int))];
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = len ? 2 : 1};
+  struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
   if (fd >= 0) {
     memset(control, 0, sizeof(control));
     mh.msg_control = control;
@@ -32,48 +53,56 @@ int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int 
     cm->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(cm), &fd, sizeof(int));
   }
-  ssize_t n;
-  do
-    n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
+  if (send_packet(sock, &mh) < 0)
     return husk_error_set(err, errno, "send sync message %d", type);
+  for (size_t off = 0; off < len; off += SYNC_CHUNK) {
+    struct iovec part = {.iov_base = (void *)(payload + off),
+                         .iov_len = len - off < SYNC_CHUNK ? len - off : SYNC_CHUNK};
+    struct msghdr pm = {.msg_iov = &part, .msg_iovlen = 1};
+    if (send_packet(sock, &pm) < 0)
+      return husk_error_set(err, errno, "send sync message %d", type);
+  }
   return 0;
 }
 
 int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err) {
-  _cleanup_free_ char *buf = husk_xmalloc(sizeof(struct wire_header) + HUSK_SYNC_MAX_PAYLOAD + 1);
+  struct wire_header hdr;
   char control[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = {.iov_base = buf,
-                      .iov_len = sizeof(struct wire_header) + HUSK_SYNC_MAX_PAYLOAD};
+  struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
   struct msghdr mh = {
       .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
-  ssize_t n;
-  do
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = recv_packet(sock, &mh);
   if (n < 0)
     return husk_error_set(err, errno, "receive from the container's init");
   if (n == 0)
     return husk_error_set(err, 0, "the container's init exited before it was ready");
-  if ((size_t)n < sizeof(struct wire_header))
-    return husk_error_set(err, EPROTO, "short sync message from the container's init");
-  struct wire_header hdr;
-  memcpy(&hdr, buf, sizeof(hdr));
-  if (hdr.len != (size_t)n - sizeof(hdr))
-    return husk_error_set(err, EPROTO, "malformed sync message from the container's init");
-  msg->type = hdr.type;
-  msg->len = hdr.len;
   msg->fd = -1;
   msg->payload = NULL;
-  if (hdr.len) {
-    msg->payload = husk_xmalloc(hdr.len + 1);
-    memcpy(msg->payload, buf + sizeof(hdr), hdr.len);
-    msg->payload[hdr.len] = '\0';
-  }
   for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
     if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
       memcpy(&msg->fd, CMSG_DATA(cm), sizeof(int));
+  if ((size_t)n != sizeof(hdr) || (mh.msg_flags & MSG_TRUNC) || hdr.len > HUSK_SYNC_MAX_PAYLOAD) {
+    husk_sync_msg_free(msg);
+    return husk_error_set(err, EPROTO, "malformed sync message from the container's init");
+  }
+  msg->type = hdr.type;
+  msg->len = hdr.len;
+  if (hdr.len == 0)
+    return 0;
+  msg->payload = husk_xmalloc(hdr.len + 1);
+  for (size_t off = 0; off < hdr.len;) {
+    size_t want = hdr.len - off < SYNC_CHUNK ? hdr.len - off : SYNC_CHUNK;
+    struct iovec part = {.iov_base = msg->payload + off, .iov_len = want};
+    struct msghdr pm = {.msg_iov = &part, .msg_iovlen = 1};
+    n = recv_packet(sock, &pm);
+    if (n <= 0 || (size_t)n != want || (pm.msg_flags & MSG_TRUNC)) {
+      int e = n < 0 ? errno : EPROTO;
+      husk_sync_msg_free(msg);
+      return husk_error_set(err, e, "short sync message from the container's init");
+    }
+    off += want;
+  }
+  msg->payload[hdr.len] = '\0';
   return 0;
 }
 

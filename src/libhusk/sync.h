@@ -21,8 +21,9 @@ enum husk_sync_type {
   HUSK_SYNC_ERROR,            /* init → parent: payload: the error message */
 };
 
-/* The largest payload: the state JSON with annotations. */
-#define HUSK_SYNC_MAX_PAYLOAD (256 * 1024)
+/* The largest payload: the state JSON, which carries the annotations of a
+ * config of up to 16 MiB (and their JSON escaping). */
+#define HUSK_SYNC_MAX_PAYLOAD (64 * 1024 * 1024)
 
 struct husk_sync_msg {
   enum husk_sync_type type;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec_steps.h"
+#include "procfs.h"
 #include "util.h"
 
 /* The IPC sysctls the IPC namespace owns (ipc_namespace.c). */
@@ -31,25 +32,39 @@ static enum husk_ns_type key_namespace(const char *key) {
     return HUSK_NS_IPC;
   if (starts_with(key, "net.") || starts_with(key, "net/"))
     return HUSK_NS_NETWORK;
-  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
-    return HUSK_NS_UTS;
   return HUSK_NS_COUNT;
 }
 
+/* The config field a sysctl would fight with (runc refuses these too). */
+static const char *conflicting_field(const char *key) {
+  if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel/hostname") == 0)
+    return "hostname";
+  if (strcmp(key, "kernel.domainname") == 0 || strcmp(key, "kernel/domainname") == 0)
+    return "domainname";
+  return NULL;
+}
+
+/* runc's messages, with the reason after them. */
 int husk_sysctl_check(const struct husk_spec *spec, husk_error_t *err) {
   for (size_t i = 0; i < spec->linux_.sysctl_len; i++) {
     const char *key = spec->linux_.sysctl[i].key;
+    const char *field = conflicting_field(key);
+    if (field)
+      return husk_error_set(err, 0,
+                            "linux.sysctl: sysctl \"%s\" is not allowed as it conflicts with the "
+                            "OCI \"%s\" field",
+                            key, field);
     enum husk_ns_type ns = key_namespace(key);
     if (ns == HUSK_NS_COUNT)
       return husk_error_set(err, 0,
-                            "linux.sysctl: %s is not in a separate kernel namespace of the "
-                            "container: setting it would change the host",
+                            "linux.sysctl: sysctl \"%s\" is not in a separate kernel namespace: "
+                            "setting it would change the host",
                             key);
     if (!has_ns(spec, ns))
       return husk_error_set(err, 0,
-                            "linux.sysctl: %s needs the container's own %s namespace "
-                            "(linux.namespaces has no \"%s\"): setting it would change the host",
-                            key, husk_ns_type_name(ns), husk_ns_type_name(ns));
+                            "linux.sysctl: sysctl \"%s\" is not allowed in the hosts %s namespace "
+                            "(linux.namespaces has no \"%s\")",
+                            key, ns == HUSK_NS_NETWORK ? "network" : "ipc", husk_ns_type_name(ns));
   }
   return 0;
 }
@@ -82,14 +97,19 @@ static char *key_path(const char *key) {
 int husk_sysctl_apply(const struct husk_spec *spec, husk_error_t *err) {
   if (husk_sysctl_check(spec, err) < 0)
     return -1;
+  if (spec->linux_.sysctl_len == 0)
+    return 0;
+  _cleanup_close_ int proc = husk_procfs_root(err);
+  if (proc < 0)
+    return husk_error_prefix(err, "linux.sysctl");
   for (size_t i = 0; i < spec->linux_.sysctl_len; i++) {
     const struct husk_kv *kv = &spec->linux_.sysctl[i];
     _cleanup_free_ char *path = key_path(kv->key);
     if (path == NULL)
       return husk_error_set(err, 0, "linux.sysctl: invalid key %s", kv->key);
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = husk_procfs_open(proc, path + strlen("/proc/"), O_WRONLY, err);
     if (fd < 0)
-      return husk_error_set(err, errno, "linux.sysctl: %s: open %s", kv->key, path);
+      return husk_error_prefix(err, "linux.sysctl: %s", kv->key);
     const char *value = kv->value ? kv->value : "";
     if (husk_write_all(fd, value, strlen(value)) < 0)
       return husk_error_set(err, errno, "linux.sysctl: %s: write \"%s\" to %s", kv->key, value,

@@ -1,11 +1,13 @@
 /* husk — process.user: umask, additionalGids, gid, uid (see exec_steps.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "exec_steps.h"
+#include "procfs.h"
 #include "util.h"
 
 void husk_user_umask(const struct husk_process *process) {
@@ -21,7 +23,8 @@ static bool setgroups_denied(void) {
   size_t len = 0;
   husk_error_t ignored = {0};
   bool denied = false;
-  if (husk_read_file("/proc/self/setgroups", 64, &buf, &len, &ignored) == 0)
+  _cleanup_close_ int fd = husk_procfs_open(-1, "self/setgroups", O_RDONLY, &ignored);
+  if (fd >= 0 && husk_read_fd(fd, "/proc/self/setgroups", 64, &buf, &len, &ignored) == 0)
     denied = strncmp(buf, "deny", 4) == 0;
   husk_error_clear(&ignored);
   free(buf);

@@ -135,6 +135,34 @@ int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err) {
   return 0;
 }
 
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+int husk_fds_close_others(int preserve_fds, const int *keep, size_t n, husk_error_t *err) {
+  int *sorted = husk_xcalloc(n, sizeof(int));
+  memcpy(sorted, keep, n * sizeof(int));
+  qsort(sorted, n, sizeof(int), cmp_int);
+  unsigned first = 3U + (unsigned)(preserve_fds > 0 ? preserve_fds : 0);
+  int r = 0;
+  for (size_t i = 0; i <= n && r == 0; i++) {
+    if (i < n && (sorted[i] < 0 || (unsigned)sorted[i] < first))
+      continue;
+    unsigned last = i < n ? (unsigned)sorted[i] - 1 : ~0U;
+    if (i < n && (unsigned)sorted[i] == first) {
+      first++;
+      continue;
+    }
+    if (last >= first && syscall(SYS_close_range, first, last, 0) < 0)
+      r = husk_error_set(err, errno, "close_range %u-%u", first, last);
+    if (i < n)
+      first = (unsigned)sorted[i] + 1;
+  }
+  free(sorted);
+  return r;
+}
+
 int husk_fds_keep_only_preserved(int preserve_fds, husk_error_t *err) {
   for (int fd = 3; fd < 3 + preserve_fds; fd++) {
     int flags = fcntl(fd, F_GETFD);

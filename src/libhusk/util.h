@@ -63,6 +63,12 @@ int husk_write_all(int fd, const void *data, size_t len);
  * every other fd is marked close-on-exec. */
 int husk_fds_keep_only_preserved(int preserve_fds, husk_error_t *err);
 
+/* Close every fd from 3 + preserve_fds up but those in keep[0..n-1]:
+ * close-on-exec only helps at execve, and a directory fd that is still
+ * open before it (the cgroup's, one leaked by the caller) is a way out of
+ * the root through a chdir to /proc/self/fd/N (CVE-2024-21626). */
+int husk_fds_close_others(int preserve_fds, const int *keep, size_t n, husk_error_t *err);
+
 /* mkdir -p with `mode` for the directories it creates. */
 int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err);
 

@@ -108,9 +108,16 @@ hstate() { jq -r "$2" "$SHARED/state.$1"; }
 	started
 	wait_status stopped
 	rt delete "$CID"
+	# runtime.md State: "created: the runtime has finished the create
+	# operation (after step 2 in the lifecycle)"; these hooks are steps 3-5,
+	# after the environment was created (crun: created; runc 1.1: creating)
 	for k in prestart createRuntime createContainer; do
 		s=$(hstate "$k" .status)
-		[[ "$s" == creating || "$s" == created ]] || { echo "$k: status $s" >&2; false; }
+		if is_runc; then
+			[[ "$s" == creating || "$s" == created ]] || { echo "$k: status $s" >&2; false; }
+		else
+			eq "$s" created "$k status"
+		fi
 	done
 	# created, or a runtime-defined state for "being started"
 	s=$(hstate startContainer .status)
@@ -220,6 +227,22 @@ hstate() { jq -r "$2" "$SHARED/state.$1"; }
 	no_procs
 }
 
+# Step 9: "If any poststart hook fails, the runtime MUST generate an error,
+# stop the container, and continue the lifecycle at step 12" — destroy, then
+# step 13, the poststop hooks.
+@test "runtime.md Lifecycle 9: after a failing poststart hook the container is destroyed, poststop runs" {
+	runc_fails "poststart hooks run during create, so create fails instead"
+	hook poststart 1
+	hook poststop
+	sleeper
+	created
+	run rt start "$CID"
+	[ "$status" -ne 0 ]
+	no_procs
+	no_state
+	eq "$(order)" "poststart poststop" "hooks run"
+}
+
 @test "runtime.md Lifecycle: a failing poststop hook is only a warning; delete succeeds" {
 	hook poststop 1
 	cmd 'true'
@@ -292,4 +315,17 @@ hstate() { jq -r "$2" "$SHARED/state.$1"; }
 	sleeper
 	create_ctr
 	failed_cleanly
+}
+
+# config.md leaves a hook's environment to `env`; without one runc and crun
+# give the hook the runtime's environment (Go's exec.Cmd with a nil Env),
+# and hooks such as nvidia-container-runtime-hook rely on PATH from it.
+@test "runc behaviour: a hook without env gets the runtime's environment; env: [] gets none" {
+	cfg --arg p "$T/hook.sh" --arg d "$SHARED" '
+	  .hooks.prestart = [{"path": $p, "args": ["hook.sh", "noenv", $d]},
+	                     {"path": $p, "args": ["hook.sh", "emptyenv", $d], "env": []}]'
+	sleeper
+	HUSK_HOOK_ENV_MARK=from-the-runtime created
+	grep -qx 'HUSK_HOOK_ENV_MARK=from-the-runtime' "$SHARED/env.noenv"
+	! grep -q 'HUSK_HOOK_ENV_MARK' "$SHARED/env.emptyenv"
 }

@@ -133,6 +133,94 @@ sc_create_errors() {
 	cp "$T/config.saved" "$BUNDLE/config.json"
 }
 
+# runc's sysctl validation: kernel.hostname conflicts with the config's
+# hostname (husk refuses kernel.domainname too, for runtime-spec 1.3's
+# domainname field, which runc 1.1.5 predates); keys of namespaces the container does not own would change
+# the host.  The output is "case exit-code containers-left".
+sc_sysctl_refusals() {
+	local r=$1
+	cmd 'true'
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	for c in 'kernel.hostname|.' 'vm.swappiness|.' \
+		'net.ipv4.ip_forward|.linux.namespaces -= [{"type": "network"}]' \
+		'kernel.shmmax|.linux.namespaces -= [{"type": "ipc"}]'; do
+		cp "$T/config.saved" "$BUNDLE/config.json"
+		cfg --arg k "${c%%|*}" '.linux.sysctl = {($k): "1"} | '"${c#*|}"
+		echo "${c%%|*} $(rc "$r" run --bundle "$BUNDLE" "$CID") $(on "$r" list -q | wc -l)"
+	done
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+# What `exec` without a terminal gives the process: its own session and
+# process group inside the container (runc: setsid), not the caller's (0).
+sc_exec_pgrp() {
+	local r=$1
+	sleeper
+	on "$r" run -d --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	on "$r" exec "$CID" sh -c 'set -- $(cat /proc/$$/stat); [ "$1" = "$5" ] && [ "$1" = "$6" ] && echo "own session and group" || echo "pid $1 pgrp $5 session $6"'
+	# husk must match runc, and runc's answer is the one above
+	on "$r" kill "$CID" KILL
+}
+
+# The loopback interface of a new network namespace: runc and crun bring it
+# up (the kernel creates it down); ping 127.0.0.1 needs it.
+sc_loopback() {
+	local r=$1
+	cmd 'ip link show lo | grep -q "<LOOPBACK,UP" && echo "lo up" || echo "lo down"; ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 && echo "ping ok" || echo "ping failed"'
+	on "$r" run --bundle "$BUNDLE" "$CID"
+}
+
+# HOME when process.env has none: the container's /etc/passwd entry of the
+# user, "/" without one; a HOME in env is kept.  For run and for exec.
+sc_home() {
+	local r=$1 u
+	cp "$BUNDLE/config.json" "$T/config.home"
+	for u in '0|.' '65534|.' '1234|.' '0|.process.env += ["HOME=/custom"]'; do
+		cp "$T/config.home" "$BUNDLE/config.json"
+		cfg --argjson u "${u%%|*}" '.process.user = {uid: $u, gid: $u} | .process.args = ["sh", "-c", "echo $HOME"] | '"${u#*|}"
+		echo "run ${u%%|*} ${u#*|}: $(on "$r" run --bundle "$BUNDLE" "$CID" 2>/dev/null)"
+	done
+	cp "$T/config.home" "$BUNDLE/config.json"
+	sleeper
+	on "$r" run -d --bundle "$BUNDLE" "$CID" >/dev/null 2>&1
+	echo "exec 0: $(on "$r" exec "$CID" sh -c 'echo $HOME')"
+	echo "exec 65534: $(on "$r" exec -u 65534 "$CID" sh -c 'echo $HOME')"
+	echo "exec 1234: $(on "$r" exec -u 1234 "$CID" sh -c 'echo $HOME')"
+	echo "exec env: $(on "$r" exec -e HOME=/x "$CID" sh -c 'echo $HOME')"
+	on "$r" kill "$CID" KILL
+}
+
+# hostname and domainname with the UTS namespace joined by path: set in the
+# joined namespace (runc and crun).  The namespace is held by a sleep the
+# test starts in a new UTS namespace of its own.
+sc_joined_uts() {
+	local r=$1 holder dom=${2:-}
+	unshare --uts sleep 30 &
+	holder=$!
+	sleep 0.2
+	# runc 1.1.5 predates runtime-spec's domainname: compared only with $2
+	cfg --arg p "/proc/$holder/ns/uts" --arg d "$dom" '.hostname = "joined-host"
+	  | if $d != "" then .domainname = $d else . end
+	  | .linux.namespaces = [.linux.namespaces[] | if .type == "uts" then .path = $p else . end]'
+	cmd 'echo "$(hostname) $(cat /proc/sys/kernel/domainname)"'
+	echo "inside: $(on "$r" run --bundle "$BUNDLE" "$CID" 2>&1)"
+	echo "holder: $(nsenter -t "$holder" -u hostname) $(nsenter -t "$holder" -u cat /proc/sys/kernel/domainname)"
+	echo "host unchanged: $([ "$(hostname)" != joined-host ] && echo yes)"
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+
+# process.cwd that the image lacks: created (runc, crun) rather than an
+# error; what the process sees there.
+sc_missing_cwd() {
+	local r=$1
+	rm -rf "$BUNDLE/rootfs/made"
+	cfg '.process.cwd = "/made/by/runtime" | .process.user = {uid: 1000, gid: 1000}'
+	cmd 'pwd'
+	echo "$(on "$r" run --bundle "$BUNDLE" "$CID" 2>/dev/null)"
+	stat -c '%a' "$BUNDLE/rootfs/made" "$BUNDLE/rootfs/made/by/runtime"
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -175,4 +263,61 @@ sc_list_format() {
 
 @test "side by side: list -q and list --format json" {
 	same "list" sc_list_format
+}
+
+@test "side by side: linux.sysctl keys runc refuses (kernel.hostname, kernel.domainname, host namespaces)" {
+	same "sysctl refusals" sc_sysctl_refusals
+	cfg '.linux.sysctl = {"kernel.hostname": "x"}'
+	run --separate-stderr rt run --bundle "$BUNDLE" "$CID"
+	[[ "$stderr" == *'linux.sysctl: sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field'* ]]
+	cfg '.linux.sysctl = {"kernel.domainname": "x"}'
+	run --separate-stderr rt run --bundle "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *'linux.sysctl: sysctl "kernel.domainname" is not allowed as it conflicts with the OCI "domainname" field'* ]]
+	[ -z "$(rt list -q)" ]
+}
+
+@test "side by side: exec without a terminal runs in a session and process group of its own" {
+	same "exec process group" sc_exec_pgrp
+}
+
+@test "side by side: the loopback interface of a new network namespace is up" {
+	same "loopback" sc_loopback
+	CID=$CID-2
+	out=$(sc_loopback rt)
+	echo "$out"
+	[[ "$out" == "lo up"* ]]
+}
+
+@test "side by side: HOME comes from the container's /etc/passwd when process.env has none" {
+	sed -i 's|^nobody:.*|nobody:x:65534:65534:nobody:/nonexistent:/bin/sh|' "$BUNDLE/rootfs/etc/passwd"
+	same "HOME" sc_home
+	CID=$CID-2
+	out=$(sc_home rt)
+	echo "$out"
+	[[ "$out" == *"run 0 .: /root"* ]]
+	[[ "$out" == *"run 65534 .: /nonexistent"* ]]
+	[[ "$out" == *"run 1234 .: /"$'\n'* ]]
+	[[ "$out" == *"exec 65534: /nonexistent"* ]]
+}
+
+@test "side by side: hostname and domainname are set in a UTS namespace joined by path" {
+	same "joined UTS" sc_joined_uts
+	CID=$CID-2
+	out=$(sc_joined_uts rt joined.dom)
+	echo "$out"
+	[ "$out" = "inside: joined-host joined.dom
+holder: joined-host joined.dom
+host unchanged: yes" ]
+}
+
+@test "side by side: a process.cwd missing from the image is created" {
+	same "missing cwd" sc_missing_cwd
+	CID=$CID-2
+	out=$(sc_missing_cwd rt)
+	echo "$out"
+	[[ "$out" == "/made/by/runtime"* ]]
+	# owned by the process user, as crun does (runc 1.1.5 leaves them root's,
+	# so the workload could not write to its own working directory)
+	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made/by/runtime")" = 1000:1000 ]
 }

@@ -541,3 +541,47 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	# the container lives on: only the hog was killed
 	[ "$(status_of)" = running ]
 }
+
+# linux.resources.cpu.realtimeRuntime without cgroupsPath: on v1 the default
+# parent /husk starts with no real-time budget, which made every such
+# container fail; runc and crun give it.  (v2 has no rt controller.)
+@test "cgroup v1: realtimeRuntime works under the default cgroup path (/husk gets the budget)" {
+	cg_v2 && skip "cgroup v2 has no cpu.rt_runtime_us (husk refuses realtime there, as runc)"
+	[ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no v1 cpu.rt_runtime_us (kernel without RT_GROUP_SCHED)"
+	make_config 'cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us 2>/dev/null; sleep 30' \
+		'del c["linux"]["cgroupsPath"]' \
+		'c["linux"]["resources"]["cpu"] = {"realtimeRuntime": 20000, "realtimePeriod": 500000}'
+	# /husk as a fresh host has it: no budget (ignored when a child still uses some)
+	echo 0 >/sys/fs/cgroup/cpu/husk/cpu.rt_runtime_us 2>/dev/null || true
+	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID" </dev/null
+	echo "$status $stderr"
+	[ "$status" -eq 0 ]
+	[ "$(cat "/sys/fs/cgroup/cpu/husk/$ID/cpu.rt_runtime_us")" = 20000 ]
+	[ "$(cat "/sys/fs/cgroup/cpu/husk/$ID/cpu.rt_period_us")" = 500000 ]
+	# /husk holds at least the container's share of its own period
+	[ "$(cat /sys/fs/cgroup/cpu/husk/cpu.rt_runtime_us)" -ge 40000 ]
+	# a second container fits beside it
+	ID2=$ID-b
+	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID2" </dev/null
+	husk delete --force "$ID2" >/dev/null 2>&1 || true
+	echo "second: $status $stderr"
+	[ "$status" -eq 0 ]
+}
+
+# cpu.shares is a uint64 in config.json, but the kernel's range is 2..262144:
+# 2^64-1 used to be written (and reported) as -1.
+@test "cpu.shares outside 2..262144 is refused with the range, at create and update" {
+	make_config 'sleep 30' 'c["linux"]["resources"]["cpu"] = {"shares": 12345678}'
+	sed -i 's/12345678/18446744073709551615/' "$BUNDLE/config.json"
+	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID" </dev/null
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"linux.resources.cpu.shares: 18446744073709551615 is outside 2..262144"* ]]
+	[[ "$stderr" != *'"-1"'* ]]
+	[ -z "$(husk list -q)" ]
+	run_container 'sleep 30'
+	run --separate-stderr husk update --cpu-share 18446744073709551615 "$ID"
+	echo "$stderr"
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"18446744073709551615 is outside 2..262144"* ]]
+}

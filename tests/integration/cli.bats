@@ -307,3 +307,15 @@ setup() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"invalid log-format: xml"* ]]
 }
+
+# What a user typed may be echoed in an error: bytes that are not UTF-8
+# become U+FFFD, on stderr and in the --log-format json log (valid JSON).
+@test "errors: invalid UTF-8 in an argument is printed as U+FFFD, the JSON log stays valid" {
+	run --separate-stderr "$HUSK" --root "$ROOT" --log "$BATS_TEST_TMPDIR/log.json" --log-format json \
+		spec --bundle $'/nonexistent\xff\xc0\x80dir'
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *$'/nonexistent\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbddir'* ]]
+	python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]' \
+		"$BATS_TEST_TMPDIR/log.json"
+	grep -q 'nonexistent' "$BATS_TEST_TMPDIR/log.json"
+}

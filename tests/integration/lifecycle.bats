@@ -187,3 +187,21 @@ make_config() {
 	grep -h . "$BATS_TEST_TMPDIR"/err* | grep -v "already exists" && false
 	[ "$(ls "$ROOT" | wc -l)" -eq 1 ]
 }
+
+# The state (which carries the annotations) goes to the init over the sync
+# socket: a config of 100 000 annotations (2.7 MB) used to fail with
+# "sync message 3: Message too long".
+@test "create/run: a config with 100 000 annotations works; state lists them all" {
+	make_config 'echo ran; sleep 30'
+	python3 - "$BUNDLE/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["annotations"] = {"key.%d" % i: "value-%d" % i for i in range(100000)}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID" </dev/null
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "$(husk state "$ID" | jq '.annotations | length')" -eq 100000 ]
+	[ "$(husk state "$ID" | jq -r '.annotations["key.99999"]')" = value-99999 ]
+}

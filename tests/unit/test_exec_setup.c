@@ -661,9 +661,17 @@ static void test_exec_errors(void) {
   p.env = (struct husk_strv){.items = env_bin, .len = 2};
   p.args = SV("busybox", "env");
   run(NULL, &p, &r);
-  tap_ok(exited_ok(&r) && has(&r, "PATH=/nonexistent:/bin\nA=1\n") &&
-             strstr(r.out, "HOME=") == NULL,
-         "args[0] found in process.env's PATH; env is exactly process.env");
+  /* ...plus HOME from /etc/passwd (uid 0: /root here) when env has none */
+  tap_ok(exited_ok(&r) && has(&r, "PATH=/nonexistent:/bin\nA=1\nHOME=/root\n") &&
+             strstr(r.out, "HOME=/root\n") + strlen("HOME=/root\n") == r.out + strlen(r.out),
+         "args[0] found in process.env's PATH; env is process.env and HOME from /etc/passwd");
+  char *env_home[] = {"PATH=/bin", "HOME=/mine"};
+  p.env = (struct husk_strv){.items = env_home, .len = 2};
+  run(NULL, &p, &r);
+  tap_ok(exited_ok(&r) && has(&r, "PATH=/bin\nHOME=/mine\n") &&
+             strstr(r.out, "HOME=/root") == NULL,
+         "a HOME in process.env is kept as it is");
+  p.env = (struct husk_strv){.items = env_bin, .len = 2};
   char *env_none[] = {"PATH=/nonexistent"};
   p.env = (struct husk_strv){.items = env_none, .len = 1};
   run(NULL, &p, &r);

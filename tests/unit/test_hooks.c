@@ -104,6 +104,16 @@ static bool same_bytes(const char *name, const char *want, size_t want_len) {
   return got && len == want_len && memcmp(got, want, len) == 0;
 }
 
+/* The NUL-separated strings of file `name` include `want`. */
+static bool file_has(const char *name, const char *want) {
+  size_t len = 0;
+  _cleanup_free_ char *got = slurp(name, &len);
+  for (size_t i = 0; got && i < len; i += strlen(got + i) + 1)
+    if (strcmp(got + i, want) == 0)
+      return true;
+  return false;
+}
+
 static bool starts_with(const char *s, const char *prefix) {
   return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -133,6 +143,7 @@ static void test_stdin_args_env_fds(void) {
       .path = self,
       .args = SV("custom-argv0", "a b", "", "--flag=x"),
       .env = SV(outvar, "EMPTY=", "SPACE=a b"),
+      .has_env = true,
   };
   husk_error_t err = {0};
   int r = run(&hook, 1, "createRuntime", state, &err);
@@ -151,7 +162,7 @@ static void test_stdin_args_env_fds(void) {
 
   /* No args: argv[0] is the path; no env: an empty environment (but for the
    * variable that tells the binary it is a hook, which must come from env). */
-  struct husk_hook bare = {.path = self, .env = SV(outvar)};
+  struct husk_hook bare = {.path = self, .env = SV(outvar), .has_env = true};
   r = run(&bare, 1, "prestart", "", &err);
   tap_ok(r == 0, "a hook without args runs (%s)", err.msg ? err.msg : "");
   char self_argv[PATH_MAX + 1];
@@ -159,6 +170,15 @@ static void test_stdin_args_env_fds(void) {
   memcpy(self_argv, self, self_len);
   tap_ok(same_bytes("argv", self_argv, self_len), "without args, argv is {path}");
   tap_ok(same_bytes("stdin", "", 0), "an empty state gives an empty stdin");
+
+  /* No env at all: the runtime's environment, as runc and crun give it. */
+  setenv("HUSK_TEST_HOOK_OUT", tmpdir, 1);
+  struct husk_hook inherit = {.path = self};
+  r = run(&inherit, 1, "prestart", "", &err);
+  unsetenv("HUSK_TEST_HOOK_OUT");
+  tap_ok(r == 0, "a hook without env runs (%s)", err.msg ? err.msg : "");
+  tap_ok(file_has("env", "HUSK_RUNTIME_SECRET=leak"),
+         "without env, the hook gets the runtime's environment");
 
   close(stray);
   husk_error_clear(&err);
@@ -237,6 +257,7 @@ static void test_timeout(void) {
       .path = SH,
       .args = SV("sh", "-c", "echo starting >&2; exec sleep 30"),
       .env = SV("PATH=/usr/bin:/bin"),
+      .has_env = true,
       .has_timeout = true,
       .timeout = 1,
   };
@@ -295,7 +316,7 @@ static void test_big_state(void) {
 
   char outvar[PATH_MAX + 32];
   snprintf(outvar, sizeof(outvar), "HUSK_TEST_HOOK_OUT=%s", tmpdir);
-  struct husk_hook reader = {.path = self, .env = SV(outvar)};
+  struct husk_hook reader = {.path = self, .env = SV(outvar), .has_env = true};
   r = run(&reader, 1, "prestart", state, &err);
   tap_ok(r == 0 && same_bytes("stdin", state, big), "a 4 MiB state arrives whole");
   free(state);

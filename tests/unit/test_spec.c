@@ -302,7 +302,7 @@ static const char full_config[] =
     "   \"gidMappings\": [{\"containerID\": 0, \"hostID\": 200000, \"size\": 65536}]}],\n"
     " \"process\": {\"cwd\": \"/\", \"args\": [\"sh\"], \"terminal\": true,\n"
     "   \"consoleSize\": {\"height\": 24, \"width\": 80},\n"
-    "   \"user\": {\"uid\": 4294967295, \"gid\": 0, \"umask\": 18, \"username\": \"x\"},\n"
+    "   \"user\": {\"uid\": 4294967294, \"gid\": 0, \"umask\": 18, \"username\": \"x\"},\n"
     "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 18446744073709551615,\n"
     "                \"hard\": 18446744073709551615}],\n"
     "   \"oomScoreAdj\": -1000,\n"
@@ -359,7 +359,7 @@ static void test_full_config(void) {
   const struct husk_process *p = &s->process;
   tap_ok(p->has_console_size && p->console_size.height == 24 && p->console_size.width == 80,
          "process.consoleSize");
-  tap_ok(p->user.uid == UINT32_MAX && p->user.has_umask && p->user.umask == 18 &&
+  tap_ok(p->user.uid == UINT32_MAX - 1 && p->user.has_umask && p->user.umask == 18 &&
              strcmp(p->user.username, "x") == 0,
          "process.user at the uint32 edge, umask");
   tap_ok(p->rlimits[0].soft == UINT64_MAX && p->rlimits[0].hard == UINT64_MAX,
