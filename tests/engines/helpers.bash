@@ -175,3 +175,26 @@ containerd_stop() {
 	fi
 	rm -f "$CT/containerd.pid"
 }
+
+# netavark_fw_state: "present" when netavark's global firewall chains exist.
+netavark_fw_state() {
+	command -v iptables-save >/dev/null || return 0
+	iptables-save 2>/dev/null | grep -q '^:NETAVARK' && echo present || echo absent
+}
+
+# netavark_fw_remove: remove the global chains and jumps netavark adds on its
+# first bridge and never removes (its per-network rules go with the network).
+# Only for a run that found none, so another podman user's stay.
+netavark_fw_remove() {
+	command -v iptables >/dev/null || return 0
+	iptables -D FORWARD -m comment --comment "netavark firewall plugin rules" -j NETAVARK_FORWARD 2>/dev/null
+	iptables -F NETAVARK_FORWARD 2>/dev/null && iptables -X NETAVARK_FORWARD 2>/dev/null
+	iptables -t nat -D PREROUTING -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
+	iptables -t nat -D OUTPUT -m addrtype --dst-type LOCAL -j NETAVARK-HOSTPORT-DNAT 2>/dev/null
+	iptables -t nat -D POSTROUTING -j NETAVARK-HOSTPORT-MASQ 2>/dev/null
+	local c
+	for c in DNAT MASQ SETMARK; do
+		iptables -t nat -F "NETAVARK-HOSTPORT-$c" 2>/dev/null && iptables -t nat -X "NETAVARK-HOSTPORT-$c" 2>/dev/null
+	done
+	return 0
+}

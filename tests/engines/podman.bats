@@ -68,6 +68,11 @@ setup_file() {
 		 "ipam_options": {"driver": "host-local"}}
 	EOF
 	export CONTAINERS_CONF="$PT/containers.conf" CONTAINERS_STORAGE_CONF="$PT/storage.conf"
+	# netavark turns on IPv4 forwarding and adds global firewall chains:
+	# teardown_file puts both back as they were.
+	export FW_BEFORE IPFWD_BEFORE
+	FW_BEFORE=$(netavark_fw_state)
+	IPFWD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 	engine_rootfs_tar "$PT/busybox.tar"
 	podman import --change 'CMD ["/bin/sh"]' "$PT/busybox.tar" "$IMG" >/dev/null
 	rm -f "$PT/busybox.tar"
@@ -80,6 +85,8 @@ teardown_file() {
 	umount_under "$PT"
 	cg_rmdir_tree "$CGPARENT"
 	ip link del "$BRIDGE" 2>/dev/null || true
+	[ "${FW_BEFORE:-}" != absent ] || netavark_fw_remove
+	[ -z "${IPFWD_BEFORE:-}" ] || echo "$IPFWD_BEFORE" >/proc/sys/net/ipv4/ip_forward
 	rm -rf "$PT"
 }
 
