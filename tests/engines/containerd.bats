@@ -153,6 +153,7 @@ no_leftovers() {
 
 @test "ctr run: the runtime's error reaches the ctr user (through its JSON log)" {
 	run -1 crun --rm "$IMG" err1 /no/such/binary
+	echo "$output"
 	[[ "$output" == *"OCI runtime create failed"* ]]
 	[[ "$output" == *"/no/such/binary"* ]]
 	# one runtime prefix at most, never "husk: husk:"

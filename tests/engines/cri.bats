@@ -160,6 +160,7 @@ create_container() {
 	create_container bad '{}' '["/no/such/binary"]'
 	run cri StartContainer "{\"containerId\": \"$CID\"}"
 	[ "$status" -ne 0 ]
+	echo "$output"
 	[[ "$output" == *"/no/such/binary"* ]]
 	[[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
 }

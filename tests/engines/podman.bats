@@ -136,8 +136,13 @@ no_leftovers() {
 @test "podman [vm] exit codes: 5, 126 (not executable), 127 (not found)" {
 	run -5 prun --rm "$IMG" sh -c 'exit 5'
 	run -126 prun --rm "$IMG" /etc
+	echo "$output"
+	[[ "$output" == *"/etc"* ]] && [[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
 	run -127 prun --rm "$IMG" /no/such/binary
+	echo "$output"
+	[[ "$output" == *"/no/such/binary"* ]] && [[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
 	run -127 prun --rm "$IMG" nosuchcommand
+	[[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
 }
 
 @test "podman run -d, exec -u -e -w, logs, stop, rm: nothing left" {
@@ -147,6 +152,11 @@ no_leftovers() {
 	[ "$output" = "65534:65534 bar /tmp" ]
 	run -3 podman exec "$id" sh -c 'exit 3'
 	run -127 podman exec "$id" nosuchcommand
+	echo "$output"
+	[[ "$output" == *nosuchcommand* ]] && [[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
+	run -126 podman exec "$id" /etc
+	echo "$output"
+	[[ "$output" != *"$RT_NAME: $RT_NAME:"* ]]
 	retry 25 sh -c "podman logs $id | grep -q started"
 	run -0 podman stop -t 5 "$id"
 	run -0 podman inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$id"
