@@ -588,6 +588,7 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	echo "$stderr"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"18446744073709551615 is outside 2..262144"* ]]
+}
 
 # ---------------------------------------------------------- cgroup mounts ---
 

@@ -204,6 +204,7 @@ PY
 	[ "$status" -eq 0 ]
 	[ "$(husk state "$ID" | jq '.annotations | length')" -eq 100000 ]
 	[ "$(husk state "$ID" | jq -r '.annotations["key.99999"]')" = value-99999 ]
+}
 
 # ------------------------------------------------------- error messages ---
 
