@@ -369,6 +369,30 @@ static void test_create(const char *tmp) {
   free(p);
   if (fd >= 0)
     close(fd);
+  p = husk_xasprintf("%s/filelink", root), (void)!symlink("/etc/made.conf", p), free(p);
+  fd = husk_path_create_in_root(rootfd, "/filelink", HUSK_PATH_FILE, 0600);
+  p = husk_xasprintf("%s/etc/made.conf", root);
+  tap_ok(fd >= 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode),
+         "create: a file through a dangling symlink is a file at its target");
+  free(p);
+  if (fd >= 0)
+    close(fd);
+  const char *clean[][2] = {{"/mnt/", "/mnt"},
+                            {"mnt//a/./b/", "/mnt/a/b"},
+                            {"/../a/../../b", "/b"},
+                            {"/", "/"},
+                            {"", "/"},
+                            {"/a/b/..", "/a"}};
+  bool all = true;
+  for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+    char *got = husk_path_clean(clean[i][0]);
+    if (strcmp(got, clean[i][1]) != 0) {
+      tap_diag("husk_path_clean(\"%s\") = \"%s\", want \"%s\"", clean[i][0], got, clean[i][1]);
+      all = false;
+    }
+    free(got);
+  }
+  tap_ok(all, "husk_path_clean: trailing slashes, //, ., .. as filepath.Clean");
   const char *name = NULL;
   fd = husk_path_parent_in_root(rootfd, "/x/y/node", &name);
   tap_ok(fd >= 0 && strcmp(name, "node") == 0, "parent: fd of /x/y and the name");
