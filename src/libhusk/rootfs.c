@@ -48,6 +48,7 @@ struct mnt {
   char *shown_dest;  /* host path of the destination, for messages */
   char *source;      /* bind source as a host path (bundle-relative resolved) */
   const char *shown; /* what is mounted, for messages */
+  int covered_mode;  /* a tmpfs over an existing directory: its mode, else -1 */
 };
 
 static int mnt_error(const struct mnt *mt, int errnum, const char *step, husk_error_t *err) {
@@ -103,33 +104,6 @@ static bool path_under(const char *path, const char *dir) {
   return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* "/a//b/./c/../d/" → "/a/b/d", lexically, as filepath.Clean; ".." stops at "/". */
-static char *clean_path(const char *in) {
-  char *out = husk_xmalloc(strlen(in) + 2);
-  size_t len = 0;
-  for (const char *p = in; *p;) {
-    while (*p == '/')
-      p++;
-    const char *end = strchrnul(p, '/');
-    size_t n = (size_t)(end - p);
-    if (n == 2 && p[0] == '.' && p[1] == '.') {
-      while (len > 0 && out[len - 1] != '/')
-        len--;
-      if (len > 0)
-        len--;
-    } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-      out[len++] = '/';
-      memcpy(out + len, p, n);
-      len += n;
-    }
-    p = end;
-  }
-  if (len == 0)
-    out[len++] = '/';
-  out[len] = '\0';
-  return out;
-}
-
 /* Where `fd` is, as a path inside the rootfs, with `rest` appended; NULL
  * when it is not inside it. */
 static char *path_in_root(const struct mnt *mt, int fd, const char *rest) {
@@ -151,7 +125,7 @@ static char *path_in_root(const struct mnt *mt, int fd, const char *rest) {
     in = at + strlen(root);
   }
   _cleanup_free_ char *joined = husk_xasprintf("/%s/%s", in, rest);
-  return clean_path(joined);
+  return husk_path_clean(joined);
 }
 
 static bool source_is_procfs(const struct mnt *mt) {
@@ -174,7 +148,7 @@ static int check_destination(const struct mnt *mt, bool bind, int fd, const char
   const struct husk_mount *m = mt->m;
   _cleanup_free_ char *what =
       husk_xasprintf("mounts[%zu].destination %s", mt->index, m->destination);
-  _cleanup_free_ char *literal = clean_path(mt->dest);
+  _cleanup_free_ char *literal = husk_path_clean(mt->dest);
   _cleanup_free_ char *resolved = path_in_root(mt, fd, rest);
   if (resolved == NULL)
     return husk_error_set_quiet(err, EXDEV, "%s: resolves outside the container's root: refused",
@@ -218,11 +192,11 @@ static int check_destination(const struct mnt *mt, bool bind, int fd, const char
 /* check_destination before anything is created: the deepest part of the
  * destination that exists already. */
 static int check_destination_early(const struct mnt *mt, bool bind, husk_error_t *err) {
-  _cleanup_free_ char *prefix = clean_path(mt->dest);
+  _cleanup_free_ char *prefix = husk_path_clean(mt->dest);
   for (;;) {
     int fd = husk_path_open_in_root(mt->rootfs_fd, prefix, O_PATH);
     if (fd >= 0) {
-      _cleanup_free_ char *literal = clean_path(mt->dest);
+      _cleanup_free_ char *literal = husk_path_clean(mt->dest);
       int r = check_destination(mt, bind, fd, literal + strlen(prefix), err);
       close(fd);
       return r;
@@ -674,6 +648,24 @@ static int mount_bind(const struct mnt *mt, int target_fd, husk_error_t *err) {
   return r < 0 ? mnt_error(mt, -r, "remount", err) : 0;
 }
 
+/* A tmpfs over a directory of the image keeps that directory's mode unless
+ * the options give one (runc adds mode=%o): the data string to use, NULL
+ * for the options' own. */
+static char *tmpfs_data_with_mode(const struct mnt *mt) {
+  if (mt->covered_mode < 0)
+    return NULL;
+  const char *data = mt->opts.data;
+  for (const char *p = data; p && *p;) {
+    if (strncmp(p, "mode=", 5) == 0)
+      return NULL;
+    p = strchr(p, ',');
+    p = p ? p + 1 : NULL;
+  }
+  if (data && data[0])
+    return husk_xasprintf("%s,mode=%o", data, (unsigned)mt->covered_mode);
+  return husk_xasprintf("mode=%o", (unsigned)mt->covered_mode);
+}
+
 static int mount_other(const struct mnt *mt, int target_fd, husk_error_t *err) {
   const char *type = mt->m->type;
   char fdpath[HUSK_FD_PATH_SIZE];
@@ -691,7 +683,9 @@ static int mount_other(const struct mnt *mt, int target_fd, husk_error_t *err) {
       return mnt_error(mt, -covered, "tmpcopyup: open the destination", err);
   }
   const char *source = mt->m->source ? mt->m->source : type;
-  if (mount(source, husk_fd_path(target_fd, fdpath), type, mt->opts.flags, mt->opts.data) < 0) {
+  _cleanup_free_ char *data = tmpfs_data_with_mode(mt);
+  if (mount(source, husk_fd_path(target_fd, fdpath), type, mt->opts.flags,
+            data ? data : mt->opts.data) < 0) {
     int e = errno;
     /* sysfs belongs to the network namespace: without one of its own, a
      * container in a user namespace gets the host's /sys, read-only. */
@@ -737,13 +731,18 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
   const struct husk_mount *m = &ctx->spec->mounts[index];
   if (m->destination == NULL || m->destination[0] == '\0')
     return husk_error_set(err, EINVAL, "mounts[%zu]: empty destination", index);
-  struct mnt mt = {.ctx = ctx, .index = index, .rootfs_fd = rootfs_fd, .fd_dir = fd_dir, .m = m};
+  struct mnt mt = {.ctx = ctx,
+                   .index = index,
+                   .rootfs_fd = rootfs_fd,
+                   .fd_dir = fd_dir,
+                   .m = m,
+                   .covered_mode = -1};
   _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", index);
   if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
     return -1;
-  /* Relative destinations are relative to "/" (config.md, deprecated). */
-  mt.dest = m->destination[0] == '/' ? husk_xstrdup(m->destination)
-                                     : husk_xasprintf("/%s", m->destination);
+  /* Relative destinations are relative to "/" (config.md, deprecated);
+   * "/mnt/" and "/mnt" are the same path (runc's filepath.Clean). */
+  mt.dest = husk_path_clean(m->destination);
   mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
   bool bind = husk_mount_opts_is_bind(&mt.opts) || (m->type && strcmp(m->type, "bind") == 0);
   if (bind)
@@ -777,6 +776,12 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
   }
   if (check_destination_early(&mt, bind, err) < 0)
     goto out;
+  if (!bind && m->type && strcmp(m->type, "tmpfs") == 0) {
+    _cleanup_close_ int covered = husk_path_open_in_root(rootfs_fd, mt.dest, O_PATH);
+    struct stat st;
+    if (covered >= 0 && fstat(covered, &st) == 0 && S_ISDIR(st.st_mode))
+      mt.covered_mode = (int)(st.st_mode & 07777);
+  }
   target = husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
   if (target < 0) {
     mnt_error(&mt, -target, "create the mount point", err);
@@ -857,6 +862,13 @@ static int rootfs_propagation(const struct husk_spec *spec, unsigned long *flags
   return 0;
 }
 
+static bool mounts_over_root(const struct husk_mount *m) {
+  if (m->destination == NULL || m->destination[0] == '\0')
+    return false;
+  _cleanup_free_ char *dest = husk_path_clean(m->destination);
+  return strcmp(dest, "/") == 0;
+}
+
 int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   if (ctx == NULL || ctx->spec == NULL || ctx->rootfs == NULL)
     return husk_error_set(err, EINVAL, "rootfs: no spec or rootfs path");
@@ -879,9 +891,18 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   _cleanup_close_ int fd_dir = husk_procfs_open(-1, "self/fd", O_PATH | O_DIRECTORY, err);
   if (fd_dir < 0)
     return -1;
-  for (size_t i = 0; i < ctx->spec->mounts_len; i++)
+  for (size_t i = 0; i < ctx->spec->mounts_len; i++) {
     if (mount_one(ctx, rootfs_fd, fd_dir, i, err) < 0)
       return -1;
+    /* A mount at "/" covers the directory rootfs_fd names: what comes
+     * after it goes on top of the new mount, as with runc's paths. */
+    if (mounts_over_root(&ctx->spec->mounts[i])) {
+      close(rootfs_fd);
+      rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (rootfs_fd < 0)
+        return husk_error_set(err, errno, "open %s after mounts[%zu]", ctx->rootfs, i);
+    }
+  }
 
   struct husk_dev_ctx dev = {
       .rootfs_fd = rootfs_fd,
