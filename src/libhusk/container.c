@@ -358,7 +358,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   struct husk_ns_saved saved;
   bool have_plan = false;
   struct husk_process *process = NULL;
-  int *idmap_trees = NULL;
+  int *source_trees = NULL;
   struct husk_cgroup cg = {.v2_fd = -1};
   bool have_cgroup = false;
   char *systemd_unit = NULL; /* the transient scope, once systemd made it */
@@ -424,7 +424,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
-    if (husk_rootfs_idmapped_trees(&rctx, &idmap_trees, err) < 0)
+    if (husk_rootfs_source_trees(&rctx, &source_trees, err) < 0)
       goto fail;
   }
 
@@ -451,7 +451,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .no_pivot = opts->no_pivot,
         .no_new_keyring = opts->no_new_keyring,
         .process = process,
-        .idmap_trees = idmap_trees,
+        .source_trees = source_trees,
         .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
         .cgroup_path = cg.path,
     };
@@ -472,8 +472,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   if (husk_process_start_time(c.pid, &c.state.init_start_time, err) < 0 ||
       husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
-  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
-  idmap_trees = NULL;
+  husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
+  source_trees = NULL;
   c.sync_fd = fds[0];
 
   /* The init waits for its user namespace maps.  Moving it into its
@@ -549,7 +549,7 @@ fail:
     close(fifo_fd);
   if (have_plan)
     husk_ns_plan_close(&plan);
-  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
+  husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
   c.state.annotations = NULL;
   c.state.annotations_len = 0;
   husk_state_free(&c.state);

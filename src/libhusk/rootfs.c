@@ -361,17 +361,14 @@ static int make_idmapped_tree(const struct mnt *mt, husk_error_t *err) {
   return tree;
 }
 
-/* Attach the idmapped tree: made by the parent when the container has a
- * user namespace (where we may not write the maps), else made here. */
-static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err) {
-  const int *premade = mt->ctx->idmap_trees;
-  _cleanup_close_ int tree = -1;
-  if (premade && premade[mt->index] >= 0)
-    tree = fcntl(premade[mt->index], F_DUPFD_CLOEXEC, 3);
-  else
-    tree = make_idmapped_tree(mt, err);
-  if (tree < 0)
-    return premade && premade[mt->index] >= 0 ? mnt_error(mt, errno, "dup", err) : -1;
+/* The detached tree of this mount's source the parent made, or -1. */
+static int premade_tree(const struct mnt *mt) {
+  const int *premade = mt->ctx->source_trees;
+  return premade ? premade[mt->index] : -1;
+}
+
+/* Attach a detached tree (open_tree) at the target. */
+static int attach_tree(const struct mnt *mt, int tree, int target_fd, husk_error_t *err) {
   if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return mnt_error(mt, errno, "move_mount", err);
   return 0;
@@ -630,8 +627,14 @@ static int mount_bind(const struct mnt *mt, int target_fd, husk_error_t *err) {
   char fdpath[HUSK_FD_PATH_SIZE];
   bool idmapped =
       mt->opts.idmap || mt->opts.ridmap || mt->m->uid_mappings_len || mt->m->gid_mappings_len;
-  if (idmapped) {
-    if (bind_idmapped(mt, target_fd, err) < 0)
+  if (premade_tree(mt) >= 0) {
+    /* opened by the parent: with the runtime's credentials, not those of
+     * the container's user namespace */
+    if (attach_tree(mt, premade_tree(mt), target_fd, err) < 0)
+      return -1;
+  } else if (idmapped) {
+    _cleanup_close_ int tree = make_idmapped_tree(mt, err);
+    if (tree < 0 || attach_tree(mt, tree, target_fd, err) < 0)
       return -1;
   } else if (mount(mt->source, husk_fd_path(target_fd, fdpath), "",
                    MS_BIND | (mt->opts.flags & MS_REC), NULL) < 0) {
@@ -767,7 +770,8 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
                     ? husk_xstrdup(m->source)
                     : husk_xasprintf("%s/%s", ctx->bundle, m->source);
     struct stat st;
-    if (stat(mt.source, &st) < 0) {
+    int tree = premade_tree(&mt);
+    if ((tree >= 0 ? fstat(tree, &st) : stat(mt.source, &st)) < 0) {
       mnt_error(&mt, errno, "source", err);
       goto out;
     }
@@ -800,28 +804,40 @@ out:
   return r;
 }
 
-int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
-                               husk_error_t *err) {
+int husk_rootfs_source_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
+                             husk_error_t *err) {
   const struct husk_spec *spec = ctx->spec;
   int *trees = husk_xcalloc(spec->mounts_len ? spec->mounts_len : 1, sizeof(int));
   for (size_t i = 0; i < spec->mounts_len; i++)
     trees[i] = -1;
+  const struct husk_namespace *mntns = husk_spec_find_ns(spec, HUSK_NS_MOUNT);
+  bool new_mntns = mntns && mntns->path == NULL;
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct husk_mount *m = &spec->mounts[i];
-    struct mnt mt = {.ctx = ctx, .index = i, .rootfs_fd = -1, .m = m};
+    struct mnt mt = {.ctx = ctx, .index = i, .rootfs_fd = -1, .m = m, .covered_mode = -1};
     _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", i);
     if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
       goto fail;
     bool idmapped = mt.opts.idmap || mt.opts.ridmap || m->uid_mappings_len || m->gid_mappings_len;
+    bool bind = husk_mount_opts_is_bind(&mt.opts) || (m->type && strcmp(m->type, "bind") == 0);
     int r = 0;
-    if (idmapped && m->source && m->source[0]) {
-      mt.dest = husk_xstrdup(m->destination ? m->destination : "");
+    if ((idmapped || (bind && new_mntns)) && m->source && m->source[0]) {
+      mt.dest = husk_path_clean(m->destination ? m->destination : "");
       mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
       mt.shown = m->source;
       mt.source = m->source[0] == '/' || ctx->bundle == NULL
                       ? husk_xstrdup(m->source)
                       : husk_xasprintf("%s/%s", ctx->bundle, m->source);
-      trees[i] = make_idmapped_tree(&mt, err);
+      if (idmapped) {
+        trees[i] = make_idmapped_tree(&mt, err);
+      } else {
+        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+        if (mt.opts.flags & MS_REC)
+          flags |= AT_RECURSIVE;
+        trees[i] = open_tree(AT_FDCWD, mt.source, flags);
+        if (trees[i] < 0)
+          mnt_error(&mt, errno, "source", err);
+      }
       r = trees[i] < 0 ? -1 : 0;
     }
     husk_mount_opts_free(&mt.opts);
@@ -834,11 +850,11 @@ int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees_ou
   *trees_out = trees;
   return 0;
 fail:
-  husk_rootfs_idmapped_trees_free(trees, spec->mounts_len);
+  husk_rootfs_source_trees_free(trees, spec->mounts_len);
   return -1;
 }
 
-void husk_rootfs_idmapped_trees_free(int *trees, size_t n) {
+void husk_rootfs_source_trees_free(int *trees, size_t n) {
   if (trees == NULL)
     return;
   for (size_t i = 0; i < n; i++)

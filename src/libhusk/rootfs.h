@@ -16,9 +16,10 @@ struct husk_rootfs_ctx {
   bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
   bool in_userns;      /* the init is in a new user namespace (device nodes can't be made) */
   const char *console; /* pty slave to bind on /dev/console, NULL without a terminal */
-  /* Idmapped trees made by the parent, one per spec->mounts entry (-1: make
-   * it here), see husk_rootfs_idmapped_trees; NULL: none. */
-  const int *idmap_trees;
+  /* Detached trees of bind sources made by the parent, one per
+   * spec->mounts entry (-1: mount it here), see husk_rootfs_source_trees;
+   * NULL: none. */
+  const int *source_trees;
   /* The container's cgroup below each hierarchy's root, where the parent
    * places the init: the bind source of a `cgroup` mount without a cgroup
    * namespace.  NULL: read /proc/self/cgroup. */
@@ -26,11 +27,15 @@ struct husk_rootfs_ctx {
 };
 
 /* In the parent, before clone, when the container gets a user namespace:
- * there the init can't write the maps of an idmap user namespace, so the
- * parent makes the detached idmapped trees (open_tree + mount_setattr) and
- * the init only attaches them.  *trees gets one fd (or -1) per mount. */
-int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees, husk_error_t *err);
-void husk_rootfs_idmapped_trees_free(int *trees, size_t n);
+ * there the init can't write the maps of an idmap user namespace, nor
+ * reach a bind source only the runtime's credentials can (a 0700 root
+ * directory), so the parent opens every bind source as a detached tree
+ * (open_tree(OPEN_TREE_CLONE), with mount_setattr(MOUNT_ATTR_IDMAP) for
+ * idmapped ones) and the init only attaches them.  Plain binds only with a
+ * new mount namespace (a joined one may see other sources).  *trees gets
+ * one fd (or -1) per mount. */
+int husk_rootfs_source_trees(const struct husk_rootfs_ctx *ctx, int **trees, husk_error_t *err);
+void husk_rootfs_source_trees_free(int *trees, size_t n);
 
 /* Runs in the init, in its new mount namespace, before the createContainer
  * hooks: makes / rslave (or rootfsPropagation), binds the rootfs onto itself,
