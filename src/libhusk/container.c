@@ -122,9 +122,6 @@ static int move_above(int fd, int min_fd) {
 }
 
 static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) {
-  if (husk_spec_find_ns(spec, HUSK_NS_MOUNT) == NULL)
-    return husk_error_set(err, EINVAL,
-                          "config.json: linux.namespaces: a mount namespace is required");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
   /* A UTS namespace joined by path is the container's own too: the names
    * are set there, as runc and crun do. */
@@ -428,6 +425,13 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
       goto fail;
   }
 
+  /* No mount namespace: the container's mounts go into ours, beneath a
+   * bind of the rootfs that the state records and delete detaches. */
+  if (husk_rootfs_in_runtime_mntns(spec) &&
+      (husk_rootfs_runtime_mntns_bind(rootfs, &c.state.rootfs_mount_id, err) < 0 ||
+       husk_state_save(opts->root, &c.state, err) < 0))
+    goto fail;
+
   if (husk_ns_parent_enter(spec, &plan, &saved, err) < 0)
     goto fail;
   fflush(stdout);
@@ -524,6 +528,8 @@ fail:
    * (runtime.md lifecycle steps 3-4 continue at 12). */
   prefer_init_error(c.sync_fd, err);
   kill_and_reap(c.pid);
+  if (c.state.rootfs_mount_id)
+    husk_rootfs_runtime_mntns_unbind(c.state.rootfs, c.state.rootfs_mount_id, NULL);
   if (c.state.systemd_unit)
     systemd_unit = husk_steal_ptr(c.state.systemd_unit);
   if (systemd_unit) {
@@ -767,6 +773,10 @@ static int destroy_locked(const char *root, const char *id, struct husk_state *s
     wait_gone(st);
     st->status = HUSK_STATUS_STOPPED;
   }
+  /* The mounts create made in the runtime's namespace (no mount namespace
+   * of the container's own): runc leaves them behind. */
+  if (st->rootfs_mount_id)
+    husk_rootfs_runtime_mntns_unbind(st->rootfs, st->rootfs_mount_id, NULL);
   /* The transient scope of --systemd-cgroup: systemd drops it when it
    * empties, but a stop makes that certain (NoSuchUnit is fine). */
   if (st->systemd_unit)

@@ -1,5 +1,6 @@
 /* husk — the container's root filesystem (see rootfs.h): propagation, the
- * rootfs bind, config.json `mounts` in order, /dev, pivot_root, then
+ * rootfs bind (made by the parent without a mount namespace, see
+ * rootfs_runtime_mntns.c), config.json `mounts` in order, /dev, pivot_root, then
  * maskedPaths, readonlyPaths, root.readonly and rootfsPropagation.
  *
  * Before pivot_root every target is resolved inside the rootfs with
@@ -891,15 +892,20 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   unsigned long prop;
   if (rootfs_propagation(ctx->spec, &prop, err) < 0)
     return -1;
-  /* Nothing mounted from here on may reach the host: slave by default (the
-   * container still sees host mounts come and go), private when asked.
-   * Either way no mount is shared any more, which pivot_root needs. */
-  unsigned long initial = MS_REC | ((prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE);
-  if (mount(NULL, "/", "", initial, NULL) < 0)
-    return husk_error_set(err, errno, "make / %s", initial & MS_PRIVATE ? "rprivate" : "rslave");
-  /* pivot_root wants the new root to be a mount point. */
-  if (mount(ctx->rootfs, ctx->rootfs, "", MS_BIND | MS_REC, NULL) < 0)
-    return husk_error_set(err, errno, "mount %s to %s", ctx->rootfs, ctx->rootfs);
+  /* Without a mount namespace of its own we are in the caller's: its "/"
+   * is not ours to change, and the parent made the rootfs bind. */
+  if (!husk_rootfs_in_runtime_mntns(ctx->spec)) {
+    /* Nothing mounted from here on may reach the host: slave by default (the
+     * container still sees host mounts come and go), private when asked.
+     * Either way no mount is shared any more, which pivot_root needs. */
+    unsigned long initial =
+        MS_REC | ((prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE);
+    if (mount(NULL, "/", "", initial, NULL) < 0)
+      return husk_error_set(err, errno, "make / %s", initial & MS_PRIVATE ? "rprivate" : "rslave");
+    /* pivot_root wants the new root to be a mount point. */
+    if (mount(ctx->rootfs, ctx->rootfs, "", MS_BIND | MS_REC, NULL) < 0)
+      return husk_error_set(err, errno, "mount %s to %s", ctx->rootfs, ctx->rootfs);
+  }
   _cleanup_close_ int rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfs_fd < 0)
     return husk_error_set(err, errno, "open %s", ctx->rootfs);
@@ -931,6 +937,17 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
 }
 
 int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
+  if (husk_rootfs_in_runtime_mntns(ctx->spec)) {
+    /* The caller's mount namespace: pivot_root or a move over "/" would
+     * change its root for everyone in it; chroot changes only ours. */
+    if (chdir(ctx->rootfs) < 0)
+      return husk_error_set(err, errno, "chdir %s", ctx->rootfs);
+    if (chroot(".") < 0)
+      return husk_error_set(err, errno, "chroot %s", ctx->rootfs);
+    if (chdir("/") < 0)
+      return husk_error_set(err, errno, "chdir / in %s", ctx->rootfs);
+    return 0;
+  }
   if (ctx->no_pivot) {
     /* Move the rootfs mount over / and chroot into it: weaker than
      * pivot_root (the old root stays reachable to a chroot escape) and
@@ -1015,6 +1032,9 @@ int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   unsigned long prop;
   if (rootfs_propagation(ctx->spec, &prop, err) < 0)
     return -1;
+  /* Without a mount namespace "/" is the caller's: left as it is. */
+  if (husk_rootfs_in_runtime_mntns(ctx->spec))
+    return 0;
   if (prop && mount(NULL, "/", "", prop, NULL) < 0)
     return husk_error_set(err, errno, "linux.rootfsPropagation: set %s on /",
                           lx->rootfs_propagation ? lx->rootfs_propagation : "propagation");

@@ -5,6 +5,7 @@
 #define HUSK_ROOTFS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "husk/error.h"
 #include "husk/spec.h"
@@ -36,6 +37,20 @@ struct husk_rootfs_ctx {
  * one fd (or -1) per mount. */
 int husk_rootfs_source_trees(const struct husk_rootfs_ctx *ctx, int **trees, husk_error_t *err);
 void husk_rootfs_source_trees_free(int *trees, size_t n);
+
+/* No mount namespace in the config: the container's mounts are made in the
+ * runtime's namespace (rootfs_runtime_mntns.c). */
+bool husk_rootfs_in_runtime_mntns(const struct husk_spec *spec);
+
+/* In the parent, before clone, without a mount namespace: bind the rootfs
+ * onto itself (MS_REC) in the runtime's namespace; every mount of the
+ * container goes beneath it.  *mnt_id: its mount ID, for the state. */
+int husk_rootfs_runtime_mntns_bind(const char *rootfs, uint64_t *mnt_id, husk_error_t *err);
+
+/* delete, or a failed create: lazily detach that bind with everything
+ * beneath it (and mounts stacked on it), when it is still mounted at
+ * `rootfs` in the caller's namespace; nothing otherwise. */
+int husk_rootfs_runtime_mntns_unbind(const char *rootfs, uint64_t mnt_id, husk_error_t *err);
 
 /* Runs in the init, in its new mount namespace, before the createContainer
  * hooks: makes / rslave (or rootfsPropagation), binds the rootfs onto itself,
