@@ -182,6 +182,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .bundle = a->bundle,
       .rootfs = a->rootfs,
       .no_pivot = a->no_pivot,
+      .in_runtime_mntns = husk_rootfs_in_runtime_mntns(spec),
       .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
       .source_trees = a->source_trees,
       .cgroup_path = a->cgroup_path,

@@ -894,7 +894,7 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
     return -1;
   /* Without a mount namespace of its own we are in the caller's: its "/"
    * is not ours to change, and the parent made the rootfs bind. */
-  if (!husk_rootfs_in_runtime_mntns(ctx->spec)) {
+  if (!ctx->in_runtime_mntns) {
     /* Nothing mounted from here on may reach the host: slave by default (the
      * container still sees host mounts come and go), private when asked.
      * Either way no mount is shared any more, which pivot_root needs. */
@@ -937,7 +937,7 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
 }
 
 int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
-  if (husk_rootfs_in_runtime_mntns(ctx->spec)) {
+  if (ctx->in_runtime_mntns) {
     /* The caller's mount namespace: pivot_root or a move over "/" would
      * change its root for everyone in it; chroot changes only ours. */
     if (chdir(ctx->rootfs) < 0)
@@ -1033,7 +1033,7 @@ int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   if (rootfs_propagation(ctx->spec, &prop, err) < 0)
     return -1;
   /* Without a mount namespace "/" is the caller's: left as it is. */
-  if (husk_rootfs_in_runtime_mntns(ctx->spec))
+  if (ctx->in_runtime_mntns)
     return 0;
   if (prop && mount(NULL, "/", "", prop, NULL) < 0)
     return husk_error_set(err, errno, "linux.rootfsPropagation: set %s on /",

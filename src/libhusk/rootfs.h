@@ -12,9 +12,12 @@
 
 struct husk_rootfs_ctx {
   const struct husk_spec *spec;
-  const char *bundle;  /* absolute path of the bundle directory */
-  const char *rootfs;  /* absolute host path of root.path (resolved against bundle) */
-  bool no_pivot;       /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  const char *bundle; /* absolute path of the bundle directory */
+  const char *rootfs; /* absolute host path of root.path (resolved against bundle) */
+  bool no_pivot;      /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
+  /* No mount namespace of the container's own (husk_rootfs_in_runtime_mntns):
+   * the parent made the rootfs bind, "/" is left alone, chroot. */
+  bool in_runtime_mntns;
   bool in_userns;      /* the init is in a new user namespace (device nodes can't be made) */
   const char *console; /* pty slave to bind on /dev/console, NULL without a terminal */
   /* Detached trees of bind sources made by the parent, one per
