@@ -47,6 +47,8 @@ struct husk_state {
                                them); -1: unknown */
   char *config_path;        /* the config.json the container was created from */
   char *systemd_unit;       /* --systemd-cgroup: the transient scope husk started, or NULL */
+  uint64_t rootfs_mount_id; /* no mount namespace: the rootfs bind create made in the
+                               runtime's namespace (delete detaches it); 0: none */
 };
 
 const char *husk_status_name(enum husk_status status);

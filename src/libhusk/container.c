@@ -122,9 +122,6 @@ static int move_above(int fd, int min_fd) {
 }
 
 static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) {
-  if (husk_spec_find_ns(spec, HUSK_NS_MOUNT) == NULL)
-    return husk_error_set(err, EINVAL,
-                          "config.json: linux.namespaces: a mount namespace is required");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
   /* A UTS namespace joined by path is the container's own too: the names
    * are set there, as runc and crun do. */
@@ -358,7 +355,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   struct husk_ns_saved saved;
   bool have_plan = false;
   struct husk_process *process = NULL;
-  int *idmap_trees = NULL;
+  int *source_trees = NULL;
   struct husk_cgroup cg = {.v2_fd = -1};
   bool have_cgroup = false;
   char *systemd_unit = NULL; /* the transient scope, once systemd made it */
@@ -424,9 +421,16 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
-    if (husk_rootfs_idmapped_trees(&rctx, &idmap_trees, err) < 0)
+    if (husk_rootfs_source_trees(&rctx, &source_trees, err) < 0)
       goto fail;
   }
+
+  /* No mount namespace: the container's mounts go into ours, beneath a
+   * bind of the rootfs that the state records and delete detaches. */
+  if (husk_rootfs_in_runtime_mntns(spec) &&
+      (husk_rootfs_runtime_mntns_bind(rootfs, &c.state.rootfs_mount_id, err) < 0 ||
+       husk_state_save(opts->root, &c.state, err) < 0))
+    goto fail;
 
   if (husk_ns_parent_enter(spec, &plan, &saved, err) < 0)
     goto fail;
@@ -451,7 +455,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .no_pivot = opts->no_pivot,
         .no_new_keyring = opts->no_new_keyring,
         .process = process,
-        .idmap_trees = idmap_trees,
+        .source_trees = source_trees,
         .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
         .cgroup_path = cg.path,
     };
@@ -472,8 +476,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   if (husk_process_start_time(c.pid, &c.state.init_start_time, err) < 0 ||
       husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
-  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
-  idmap_trees = NULL;
+  husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
+  source_trees = NULL;
   c.sync_fd = fds[0];
 
   /* The init waits for its user namespace maps.  Moving it into its
@@ -524,6 +528,8 @@ fail:
    * (runtime.md lifecycle steps 3-4 continue at 12). */
   prefer_init_error(c.sync_fd, err);
   kill_and_reap(c.pid);
+  if (c.state.rootfs_mount_id)
+    husk_rootfs_runtime_mntns_unbind(c.state.rootfs, c.state.rootfs_mount_id, NULL);
   if (c.state.systemd_unit)
     systemd_unit = husk_steal_ptr(c.state.systemd_unit);
   if (systemd_unit) {
@@ -549,7 +555,7 @@ fail:
     close(fifo_fd);
   if (have_plan)
     husk_ns_plan_close(&plan);
-  husk_rootfs_idmapped_trees_free(idmap_trees, spec->mounts_len);
+  husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
   c.state.annotations = NULL;
   c.state.annotations_len = 0;
   husk_state_free(&c.state);
@@ -767,6 +773,10 @@ static int destroy_locked(const char *root, const char *id, struct husk_state *s
     wait_gone(st);
     st->status = HUSK_STATUS_STOPPED;
   }
+  /* The mounts create made in the runtime's namespace (no mount namespace
+   * of the container's own): runc leaves them behind. */
+  if (st->rootfs_mount_id)
+    husk_rootfs_runtime_mntns_unbind(st->rootfs, st->rootfs_mount_id, NULL);
   /* The transient scope of --systemd-cgroup: systemd drops it when it
    * empties, but a stop makes that certain (NoSuchUnit is fine). */
   if (st->systemd_unit)

@@ -84,6 +84,11 @@ int husk_dev_create(const struct husk_dev_ctx *ctx, const struct husk_device *de
                     husk_error_t *err) {
   if (dev->path == NULL || dev->path[0] == '\0')
     return husk_error_set(err, EINVAL, "device: empty path");
+  /* "/dev/x/" is "/dev/x" (runc cleans the path). */
+  _cleanup_free_ char *clean = husk_path_clean(dev->path);
+  struct husk_device cleaned = *dev;
+  cleaned.path = clean;
+  dev = &cleaned;
   mode_t type = device_type(dev->type);
   if (type == 0)
     return husk_error_set(err, EINVAL, "device %s: unknown type '%c'", dev->path, dev->type);
@@ -135,9 +140,13 @@ int husk_dev_create(const struct husk_dev_ctx *ctx, const struct husk_device *de
 }
 
 static bool listed_device(const struct husk_spec *spec, const char *path) {
-  for (size_t i = 0; i < spec->linux_.devices_len; i++)
-    if (spec->linux_.devices[i].path && strcmp(spec->linux_.devices[i].path, path) == 0)
+  for (size_t i = 0; i < spec->linux_.devices_len; i++) {
+    if (spec->linux_.devices[i].path == NULL)
+      continue;
+    _cleanup_free_ char *clean = husk_path_clean(spec->linux_.devices[i].path);
+    if (strcmp(clean, path) == 0)
       return true;
+  }
   return false;
 }
 

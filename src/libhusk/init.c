@@ -182,8 +182,9 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .bundle = a->bundle,
       .rootfs = a->rootfs,
       .no_pivot = a->no_pivot,
+      .in_runtime_mntns = husk_rootfs_in_runtime_mntns(spec),
       .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
-      .idmap_trees = a->idmap_trees,
+      .source_trees = a->source_trees,
       .cgroup_path = a->cgroup_path,
   };
   if (husk_rootfs_prepare(&rootfs, &err) < 0)

@@ -12,16 +12,16 @@ struct husk_init_args {
   const struct husk_spec *spec;
   const struct husk_ns_plan *plan;
   const char *id;
-  const char *bundle;  /* absolute */
-  const char *rootfs;  /* absolute host path of root.path */
-  int sync_fd;         /* our end of the socketpair */
-  int fifo_fd;         /* O_PATH fd of <state dir>/exec.fifo */
-  int lock_fd;         /* the parent's state lock: closed at once, it is not ours */
-  int preserve_fds;    /* fds 3..3+preserve_fds-1 stay open for the workload */
+  const char *bundle; /* absolute */
+  const char *rootfs; /* absolute host path of root.path */
+  int sync_fd;        /* our end of the socketpair */
+  int fifo_fd;        /* O_PATH fd of <state dir>/exec.fifo */
+  int lock_fd;        /* the parent's state lock: closed at once, it is not ours */
+  int preserve_fds;   /* fds 3..3+preserve_fds-1 stay open for the workload */
   bool no_pivot;
   bool no_new_keyring;
   const struct husk_process *process; /* spec->process, with LISTEN_* added */
-  const int *idmap_trees;             /* see husk_rootfs_idmapped_trees, or NULL */
+  const int *source_trees;            /* see husk_rootfs_source_trees, or NULL */
   bool new_cgroupns;                  /* unshare a cgroup namespace once in the cgroup */
   /* The cgroup the parent places us in, below each hierarchy's root (the
    * bind source of a `cgroup` mount without a cgroup namespace): while the

@@ -169,8 +169,11 @@ static int walk(int root_fd, const char *path, int flags, int create, mode_t mod
       target[n] = '\0';
       if (target[0] == '/')
         stack_truncate(&stack, 1);
-      /* The link's target replaces its name in what is left to walk. */
-      char *expanded = husk_xasprintf("%s/%s", target, rest + next);
+      /* The link's target replaces its name in what is left to walk; a
+       * last component stays last (no "/" added): a dangling link to a
+       * file that is to be created becomes that file, not a directory. */
+      char *expanded =
+          rest[next] ? husk_xasprintf("%s/%s", target, rest + next) : husk_xstrdup(target);
       free(rest);
       rest = expanded;
       pos = 0;
@@ -238,6 +241,32 @@ int husk_path_create_in_root(int root_fd, const char *path, enum husk_path_kind 
   if (fd >= 0 || (fd != -ENOENT && fd != -ENOSYS))
     return fd;
   return walk(root_fd, path, 0, kind == HUSK_PATH_FILE ? 'f' : 'd', mode);
+}
+
+char *husk_path_clean(const char *in) {
+  char *out = husk_xmalloc(strlen(in) + 2);
+  size_t len = 0;
+  for (const char *p = in; *p;) {
+    while (*p == '/')
+      p++;
+    const char *end = strchrnul(p, '/');
+    size_t n = (size_t)(end - p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      while (len > 0 && out[len - 1] != '/')
+        len--;
+      if (len > 0)
+        len--;
+    } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+      out[len++] = '/';
+      memcpy(out + len, p, n);
+      len += n;
+    }
+    p = end;
+  }
+  if (len == 0)
+    out[len++] = '/';
+  out[len] = '\0';
+  return out;
 }
 
 int husk_path_parent_in_root(int root_fd, const char *path, const char **name) {

@@ -43,6 +43,10 @@ int husk_path_create_in_root(int root_fd, const char *path, enum husk_path_kind 
  * Returns the fd or -errno. */
 int husk_path_parent_in_root(int root_fd, const char *path, const char **name);
 
+/* `path` made absolute and lexical: "a//b/./c/../d/" is "/a/b/d", ".."
+ * stops at "/" (Go's filepath.Clean of "/" + path).  Caller frees. */
+char *husk_path_clean(const char *path);
+
 /* "/proc/self/fd/<fd>": how mount(2) and chmod(2) reach an O_PATH fd. */
 const char *husk_fd_path(int fd, char buf[HUSK_FD_PATH_SIZE]);
 

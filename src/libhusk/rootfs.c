@@ -1,5 +1,6 @@
 /* husk — the container's root filesystem (see rootfs.h): propagation, the
- * rootfs bind, config.json `mounts` in order, /dev, pivot_root, then
+ * rootfs bind (made by the parent without a mount namespace, see
+ * rootfs_runtime_mntns.c), config.json `mounts` in order, /dev, pivot_root, then
  * maskedPaths, readonlyPaths, root.readonly and rootfsPropagation.
  *
  * Before pivot_root every target is resolved inside the rootfs with
@@ -48,6 +49,7 @@ struct mnt {
   char *shown_dest;  /* host path of the destination, for messages */
   char *source;      /* bind source as a host path (bundle-relative resolved) */
   const char *shown; /* what is mounted, for messages */
+  int covered_mode;  /* a tmpfs over an existing directory: its mode, else -1 */
 };
 
 static int mnt_error(const struct mnt *mt, int errnum, const char *step, husk_error_t *err) {
@@ -103,33 +105,6 @@ static bool path_under(const char *path, const char *dir) {
   return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* "/a//b/./c/../d/" → "/a/b/d", lexically, as filepath.Clean; ".." stops at "/". */
-static char *clean_path(const char *in) {
-  char *out = husk_xmalloc(strlen(in) + 2);
-  size_t len = 0;
-  for (const char *p = in; *p;) {
-    while (*p == '/')
-      p++;
-    const char *end = strchrnul(p, '/');
-    size_t n = (size_t)(end - p);
-    if (n == 2 && p[0] == '.' && p[1] == '.') {
-      while (len > 0 && out[len - 1] != '/')
-        len--;
-      if (len > 0)
-        len--;
-    } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-      out[len++] = '/';
-      memcpy(out + len, p, n);
-      len += n;
-    }
-    p = end;
-  }
-  if (len == 0)
-    out[len++] = '/';
-  out[len] = '\0';
-  return out;
-}
-
 /* Where `fd` is, as a path inside the rootfs, with `rest` appended; NULL
  * when it is not inside it. */
 static char *path_in_root(const struct mnt *mt, int fd, const char *rest) {
@@ -151,7 +126,7 @@ static char *path_in_root(const struct mnt *mt, int fd, const char *rest) {
     in = at + strlen(root);
   }
   _cleanup_free_ char *joined = husk_xasprintf("/%s/%s", in, rest);
-  return clean_path(joined);
+  return husk_path_clean(joined);
 }
 
 static bool source_is_procfs(const struct mnt *mt) {
@@ -174,7 +149,7 @@ static int check_destination(const struct mnt *mt, bool bind, int fd, const char
   const struct husk_mount *m = mt->m;
   _cleanup_free_ char *what =
       husk_xasprintf("mounts[%zu].destination %s", mt->index, m->destination);
-  _cleanup_free_ char *literal = clean_path(mt->dest);
+  _cleanup_free_ char *literal = husk_path_clean(mt->dest);
   _cleanup_free_ char *resolved = path_in_root(mt, fd, rest);
   if (resolved == NULL)
     return husk_error_set_quiet(err, EXDEV, "%s: resolves outside the container's root: refused",
@@ -218,11 +193,11 @@ static int check_destination(const struct mnt *mt, bool bind, int fd, const char
 /* check_destination before anything is created: the deepest part of the
  * destination that exists already. */
 static int check_destination_early(const struct mnt *mt, bool bind, husk_error_t *err) {
-  _cleanup_free_ char *prefix = clean_path(mt->dest);
+  _cleanup_free_ char *prefix = husk_path_clean(mt->dest);
   for (;;) {
     int fd = husk_path_open_in_root(mt->rootfs_fd, prefix, O_PATH);
     if (fd >= 0) {
-      _cleanup_free_ char *literal = clean_path(mt->dest);
+      _cleanup_free_ char *literal = husk_path_clean(mt->dest);
       int r = check_destination(mt, bind, fd, literal + strlen(prefix), err);
       close(fd);
       return r;
@@ -387,17 +362,14 @@ static int make_idmapped_tree(const struct mnt *mt, husk_error_t *err) {
   return tree;
 }
 
-/* Attach the idmapped tree: made by the parent when the container has a
- * user namespace (where we may not write the maps), else made here. */
-static int bind_idmapped(const struct mnt *mt, int target_fd, husk_error_t *err) {
-  const int *premade = mt->ctx->idmap_trees;
-  _cleanup_close_ int tree = -1;
-  if (premade && premade[mt->index] >= 0)
-    tree = fcntl(premade[mt->index], F_DUPFD_CLOEXEC, 3);
-  else
-    tree = make_idmapped_tree(mt, err);
-  if (tree < 0)
-    return premade && premade[mt->index] >= 0 ? mnt_error(mt, errno, "dup", err) : -1;
+/* The detached tree of this mount's source the parent made, or -1. */
+static int premade_tree(const struct mnt *mt) {
+  const int *premade = mt->ctx->source_trees;
+  return premade ? premade[mt->index] : -1;
+}
+
+/* Attach a detached tree (open_tree) at the target. */
+static int attach_tree(const struct mnt *mt, int tree, int target_fd, husk_error_t *err) {
   if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return mnt_error(mt, errno, "move_mount", err);
   return 0;
@@ -656,8 +628,14 @@ static int mount_bind(const struct mnt *mt, int target_fd, husk_error_t *err) {
   char fdpath[HUSK_FD_PATH_SIZE];
   bool idmapped =
       mt->opts.idmap || mt->opts.ridmap || mt->m->uid_mappings_len || mt->m->gid_mappings_len;
-  if (idmapped) {
-    if (bind_idmapped(mt, target_fd, err) < 0)
+  if (premade_tree(mt) >= 0) {
+    /* opened by the parent: with the runtime's credentials, not those of
+     * the container's user namespace */
+    if (attach_tree(mt, premade_tree(mt), target_fd, err) < 0)
+      return -1;
+  } else if (idmapped) {
+    _cleanup_close_ int tree = make_idmapped_tree(mt, err);
+    if (tree < 0 || attach_tree(mt, tree, target_fd, err) < 0)
       return -1;
   } else if (mount(mt->source, husk_fd_path(target_fd, fdpath), "",
                    MS_BIND | (mt->opts.flags & MS_REC), NULL) < 0) {
@@ -672,6 +650,24 @@ static int mount_bind(const struct mnt *mt, int target_fd, husk_error_t *err) {
     return -1;
   int r = remount_bind(husk_fd_path(fd, fdpath), rest);
   return r < 0 ? mnt_error(mt, -r, "remount", err) : 0;
+}
+
+/* A tmpfs over a directory of the image keeps that directory's mode unless
+ * the options give one (runc adds mode=%o): the data string to use, NULL
+ * for the options' own. */
+static char *tmpfs_data_with_mode(const struct mnt *mt) {
+  if (mt->covered_mode < 0)
+    return NULL;
+  const char *data = mt->opts.data;
+  for (const char *p = data; p && *p;) {
+    if (strncmp(p, "mode=", 5) == 0)
+      return NULL;
+    p = strchr(p, ',');
+    p = p ? p + 1 : NULL;
+  }
+  if (data && data[0])
+    return husk_xasprintf("%s,mode=%o", data, (unsigned)mt->covered_mode);
+  return husk_xasprintf("mode=%o", (unsigned)mt->covered_mode);
 }
 
 static int mount_other(const struct mnt *mt, int target_fd, husk_error_t *err) {
@@ -691,7 +687,9 @@ static int mount_other(const struct mnt *mt, int target_fd, husk_error_t *err) {
       return mnt_error(mt, -covered, "tmpcopyup: open the destination", err);
   }
   const char *source = mt->m->source ? mt->m->source : type;
-  if (mount(source, husk_fd_path(target_fd, fdpath), type, mt->opts.flags, mt->opts.data) < 0) {
+  _cleanup_free_ char *data = tmpfs_data_with_mode(mt);
+  if (mount(source, husk_fd_path(target_fd, fdpath), type, mt->opts.flags,
+            data ? data : mt->opts.data) < 0) {
     int e = errno;
     /* sysfs belongs to the network namespace: without one of its own, a
      * container in a user namespace gets the host's /sys, read-only. */
@@ -737,13 +735,18 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
   const struct husk_mount *m = &ctx->spec->mounts[index];
   if (m->destination == NULL || m->destination[0] == '\0')
     return husk_error_set(err, EINVAL, "mounts[%zu]: empty destination", index);
-  struct mnt mt = {.ctx = ctx, .index = index, .rootfs_fd = rootfs_fd, .fd_dir = fd_dir, .m = m};
+  struct mnt mt = {.ctx = ctx,
+                   .index = index,
+                   .rootfs_fd = rootfs_fd,
+                   .fd_dir = fd_dir,
+                   .m = m,
+                   .covered_mode = -1};
   _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", index);
   if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
     return -1;
-  /* Relative destinations are relative to "/" (config.md, deprecated). */
-  mt.dest = m->destination[0] == '/' ? husk_xstrdup(m->destination)
-                                     : husk_xasprintf("/%s", m->destination);
+  /* Relative destinations are relative to "/" (config.md, deprecated);
+   * "/mnt/" and "/mnt" are the same path (runc's filepath.Clean). */
+  mt.dest = husk_path_clean(m->destination);
   mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
   bool bind = husk_mount_opts_is_bind(&mt.opts) || (m->type && strcmp(m->type, "bind") == 0);
   if (bind)
@@ -768,7 +771,8 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
                     ? husk_xstrdup(m->source)
                     : husk_xasprintf("%s/%s", ctx->bundle, m->source);
     struct stat st;
-    if (stat(mt.source, &st) < 0) {
+    int tree = premade_tree(&mt);
+    if ((tree >= 0 ? fstat(tree, &st) : stat(mt.source, &st)) < 0) {
       mnt_error(&mt, errno, "source", err);
       goto out;
     }
@@ -777,6 +781,12 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
   }
   if (check_destination_early(&mt, bind, err) < 0)
     goto out;
+  if (!bind && m->type && strcmp(m->type, "tmpfs") == 0) {
+    _cleanup_close_ int covered = husk_path_open_in_root(rootfs_fd, mt.dest, O_PATH);
+    struct stat st;
+    if (covered >= 0 && fstat(covered, &st) == 0 && S_ISDIR(st.st_mode))
+      mt.covered_mode = (int)(st.st_mode & 07777);
+  }
   target = husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
   if (target < 0) {
     mnt_error(&mt, -target, "create the mount point", err);
@@ -795,28 +805,40 @@ out:
   return r;
 }
 
-int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
-                               husk_error_t *err) {
+int husk_rootfs_source_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
+                             husk_error_t *err) {
   const struct husk_spec *spec = ctx->spec;
   int *trees = husk_xcalloc(spec->mounts_len ? spec->mounts_len : 1, sizeof(int));
   for (size_t i = 0; i < spec->mounts_len; i++)
     trees[i] = -1;
+  const struct husk_namespace *mntns = husk_spec_find_ns(spec, HUSK_NS_MOUNT);
+  bool new_mntns = mntns && mntns->path == NULL;
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct husk_mount *m = &spec->mounts[i];
-    struct mnt mt = {.ctx = ctx, .index = i, .rootfs_fd = -1, .m = m};
+    struct mnt mt = {.ctx = ctx, .index = i, .rootfs_fd = -1, .m = m, .covered_mode = -1};
     _cleanup_free_ char *what = husk_xasprintf("mounts[%zu]", i);
     if (husk_mount_opts_parse(&m->options, what, &mt.opts, err) < 0)
       goto fail;
     bool idmapped = mt.opts.idmap || mt.opts.ridmap || m->uid_mappings_len || m->gid_mappings_len;
+    bool bind = husk_mount_opts_is_bind(&mt.opts) || (m->type && strcmp(m->type, "bind") == 0);
     int r = 0;
-    if (idmapped && m->source && m->source[0]) {
-      mt.dest = husk_xstrdup(m->destination ? m->destination : "");
+    if ((idmapped || (bind && new_mntns)) && m->source && m->source[0]) {
+      mt.dest = husk_path_clean(m->destination ? m->destination : "");
       mt.shown_dest = husk_xasprintf("%s%s", ctx->rootfs, mt.dest);
       mt.shown = m->source;
       mt.source = m->source[0] == '/' || ctx->bundle == NULL
                       ? husk_xstrdup(m->source)
                       : husk_xasprintf("%s/%s", ctx->bundle, m->source);
-      trees[i] = make_idmapped_tree(&mt, err);
+      if (idmapped) {
+        trees[i] = make_idmapped_tree(&mt, err);
+      } else {
+        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+        if (mt.opts.flags & MS_REC)
+          flags |= AT_RECURSIVE;
+        trees[i] = open_tree(AT_FDCWD, mt.source, flags);
+        if (trees[i] < 0)
+          mnt_error(&mt, errno, "source", err);
+      }
       r = trees[i] < 0 ? -1 : 0;
     }
     husk_mount_opts_free(&mt.opts);
@@ -829,11 +851,11 @@ int husk_rootfs_idmapped_trees(const struct husk_rootfs_ctx *ctx, int **trees_ou
   *trees_out = trees;
   return 0;
 fail:
-  husk_rootfs_idmapped_trees_free(trees, spec->mounts_len);
+  husk_rootfs_source_trees_free(trees, spec->mounts_len);
   return -1;
 }
 
-void husk_rootfs_idmapped_trees_free(int *trees, size_t n) {
+void husk_rootfs_source_trees_free(int *trees, size_t n) {
   if (trees == NULL)
     return;
   for (size_t i = 0; i < n; i++)
@@ -857,21 +879,33 @@ static int rootfs_propagation(const struct husk_spec *spec, unsigned long *flags
   return 0;
 }
 
+static bool mounts_over_root(const struct husk_mount *m) {
+  if (m->destination == NULL || m->destination[0] == '\0')
+    return false;
+  _cleanup_free_ char *dest = husk_path_clean(m->destination);
+  return strcmp(dest, "/") == 0;
+}
+
 int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   if (ctx == NULL || ctx->spec == NULL || ctx->rootfs == NULL)
     return husk_error_set(err, EINVAL, "rootfs: no spec or rootfs path");
   unsigned long prop;
   if (rootfs_propagation(ctx->spec, &prop, err) < 0)
     return -1;
-  /* Nothing mounted from here on may reach the host: slave by default (the
-   * container still sees host mounts come and go), private when asked.
-   * Either way no mount is shared any more, which pivot_root needs. */
-  unsigned long initial = MS_REC | ((prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE);
-  if (mount(NULL, "/", "", initial, NULL) < 0)
-    return husk_error_set(err, errno, "make / %s", initial & MS_PRIVATE ? "rprivate" : "rslave");
-  /* pivot_root wants the new root to be a mount point. */
-  if (mount(ctx->rootfs, ctx->rootfs, "", MS_BIND | MS_REC, NULL) < 0)
-    return husk_error_set(err, errno, "mount %s to %s", ctx->rootfs, ctx->rootfs);
+  /* Without a mount namespace of its own we are in the caller's: its "/"
+   * is not ours to change, and the parent made the rootfs bind. */
+  if (!ctx->in_runtime_mntns) {
+    /* Nothing mounted from here on may reach the host: slave by default (the
+     * container still sees host mounts come and go), private when asked.
+     * Either way no mount is shared any more, which pivot_root needs. */
+    unsigned long initial =
+        MS_REC | ((prop & (MS_PRIVATE | MS_UNBINDABLE)) ? MS_PRIVATE : MS_SLAVE);
+    if (mount(NULL, "/", "", initial, NULL) < 0)
+      return husk_error_set(err, errno, "make / %s", initial & MS_PRIVATE ? "rprivate" : "rslave");
+    /* pivot_root wants the new root to be a mount point. */
+    if (mount(ctx->rootfs, ctx->rootfs, "", MS_BIND | MS_REC, NULL) < 0)
+      return husk_error_set(err, errno, "mount %s to %s", ctx->rootfs, ctx->rootfs);
+  }
   _cleanup_close_ int rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfs_fd < 0)
     return husk_error_set(err, errno, "open %s", ctx->rootfs);
@@ -879,9 +913,18 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   _cleanup_close_ int fd_dir = husk_procfs_open(-1, "self/fd", O_PATH | O_DIRECTORY, err);
   if (fd_dir < 0)
     return -1;
-  for (size_t i = 0; i < ctx->spec->mounts_len; i++)
+  for (size_t i = 0; i < ctx->spec->mounts_len; i++) {
     if (mount_one(ctx, rootfs_fd, fd_dir, i, err) < 0)
       return -1;
+    /* A mount at "/" covers the directory rootfs_fd names: what comes
+     * after it goes on top of the new mount, as with runc's paths. */
+    if (mounts_over_root(&ctx->spec->mounts[i])) {
+      close(rootfs_fd);
+      rootfs_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (rootfs_fd < 0)
+        return husk_error_set(err, errno, "open %s after mounts[%zu]", ctx->rootfs, i);
+    }
+  }
 
   struct husk_dev_ctx dev = {
       .rootfs_fd = rootfs_fd,
@@ -894,6 +937,17 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
 }
 
 int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
+  if (ctx->in_runtime_mntns) {
+    /* The caller's mount namespace: pivot_root or a move over "/" would
+     * change its root for everyone in it; chroot changes only ours. */
+    if (chdir(ctx->rootfs) < 0)
+      return husk_error_set(err, errno, "chdir %s", ctx->rootfs);
+    if (chroot(".") < 0)
+      return husk_error_set(err, errno, "chroot %s", ctx->rootfs);
+    if (chdir("/") < 0)
+      return husk_error_set(err, errno, "chdir / in %s", ctx->rootfs);
+    return 0;
+  }
   if (ctx->no_pivot) {
     /* Move the rootfs mount over / and chroot into it: weaker than
      * pivot_root (the old root stays reachable to a chroot escape) and
@@ -978,6 +1032,9 @@ int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   unsigned long prop;
   if (rootfs_propagation(ctx->spec, &prop, err) < 0)
     return -1;
+  /* Without a mount namespace "/" is the caller's: left as it is. */
+  if (ctx->in_runtime_mntns)
+    return 0;
   if (prop && mount(NULL, "/", "", prop, NULL) < 0)
     return husk_error_set(err, errno, "linux.rootfsPropagation: set %s on /",
                           lx->rootfs_propagation ? lx->rootfs_propagation : "propagation");

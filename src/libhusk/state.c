@@ -275,6 +275,11 @@ static char *state_file_json(const struct husk_state *state) {
   gen_key_string(g, "configPath", state->config_path);
   if (state->systemd_unit)
     gen_key_string(g, "systemdUnit", state->systemd_unit);
+  if (state->rootfs_mount_id) {
+    gen_string(g, "rootfsMountId");
+    n = snprintf(start, sizeof(start), "%" PRIu64, state->rootfs_mount_id);
+    yajl_gen_number(g, start, (size_t)n);
+  }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return gen_finish(g);
@@ -336,6 +341,9 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
     state->cgroup_path = tree_string(own, "cgroupPath");
     state->config_path = tree_string(own, "configPath");
     state->systemd_unit = tree_string(own, "systemdUnit");
+    yajl_val mnt = tree_get(own, "rootfsMountId", yajl_t_number);
+    if (mnt != NULL)
+      state->rootfs_mount_id = strtoull(YAJL_GET_NUMBER(mnt), NULL, 10);
     yajl_val depth = tree_get(own, "cgroupCreatedDepth", yajl_t_number);
     state->cgroup_created_depth =
         depth && YAJL_IS_INTEGER(depth) ? (int)YAJL_GET_INTEGER(depth) : -1;

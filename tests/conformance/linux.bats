@@ -32,6 +32,42 @@ host_ns() { readlink "/proc/self/ns/$1"; }
 	done
 }
 
+@test "config-linux.md Namespaces: without a mount namespace the container is in the runtime's, its mounts under the rootfs, removed by delete" {
+	# runc 1.1.5 refuses maskedPaths/readonlyPaths there ("unable to restrict
+	# sys entries without a private MNT namespace") and leaves its mounts
+	runc_fails "maskedPaths without a mount namespace; mounts left after delete"
+	echo secret >"$BUNDLE/rootfs/etc/secret"
+	cfg '.linux.namespaces -= [{"type": "mount"}]
+	  | .linux.maskedPaths += ["/etc/secret"] | .linux.readonlyPaths += ["/etc"]
+	  | .mounts += [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}]'
+	cmd 'readlink /proc/self/ns/mnt; echo "[$(cat /etc/secret)]"; touch /etc/x 2>/dev/null || echo "etc ro"
+	     grep -E " /(proc|dev|mnt) " /proc/self/mountinfo | cut -d" " -f5,9'
+	CIDS+=("$CID")
+	# only ever inside a private mount namespace of the test's own: the
+	# container's mounts go into the namespace that runs the runtime
+	unshare -m --propagation private sh -c '
+		readlink /proc/self/ns/mnt >"$5/ns"
+		cat /proc/self/mountinfo >"$5/before"
+		"$2" --root "$3" run --keep --bundle "$1" "$4" </dev/null >"$5/out" 2>"$5/err"
+		echo $? >"$5/rc"
+		cat /proc/self/mountinfo >"$5/during"
+		"$2" --root "$3" delete "$4" 2>>"$5/err"
+		echo $? >"$5/delrc"
+		cat /proc/self/mountinfo >"$5/after"' _ "$BUNDLE" "$RUNTIME" "$ROOT" "$CID" "$T"
+	cat "$T/err"
+	eq "$(cat "$T/rc")" 0 "run exit code"
+	eq "$(cat "$T/out")" "$(cat "$T/ns")
+[]
+etc ro
+/proc proc
+/dev tmpfs
+/mnt tmpfs" "what the container saw"
+	grep -q " $BUNDLE/rootfs/mnt " "$T/during" || { echo "no mount at $BUNDLE/rootfs/mnt in the runtime's namespace" >&2; false; }
+	eq "$(cat "$T/delrc")" 0 "delete exit code"
+	# the mount table is what it was: no mount left, no propagation changed
+	diff "$T/before" "$T/after"
+}
+
 @test "config-linux.md Namespaces: pid namespace makes the process pid 1" {
 	cmd 'echo $$'
 	run_ctr

@@ -221,6 +221,93 @@ sc_missing_cwd() {
 	stat -c '%a' "$BUNDLE/rootfs/made" "$BUNDLE/rootfs/made/by/runtime"
 }
 
+# A mount at "/" (another tree bound over the rootfs) and the mounts after
+# it: runc mounts by path, so they land on the new "/", not under it.
+sc_mount_over_root() {
+	local r=$1
+	rm -rf "$T/root2"
+	cp -a "$BUNDLE/rootfs" "$T/root2"
+	echo two >"$T/root2/etc/which"
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg --arg s "$T/root2" '.mounts = [{"destination": "/", "type": "bind", "source": $s, "options": ["rbind"]}]
+	  + .mounts + [{"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"}]'
+	cmd 'cat /etc/which; grep -E " /(mnt|proc|dev|dev/pts|sys) " /proc/self/mountinfo | cut -d" " -f5,9'
+	on "$r" run --bundle "$BUNDLE" "$CID" 2>&1
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+# A file bind mount whose destination is a dangling symlink of the image:
+# a file is made at the link's target (inside the rootfs) and mounted on.
+sc_bind_dangling_link() {
+	local r=$1
+	rm -rf "$BUNDLE/rootfs/etc/target.conf"
+	ln -sfn /etc/target.conf "$BUNDLE/rootfs/etc/link.conf"
+	echo hostfile >"$T/srcfile"
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg --arg s "$T/srcfile" '.mounts += [{"destination": "/etc/link.conf", "type": "bind", "source": $s, "options": ["bind"]}]'
+	cmd 'cat /etc/link.conf /etc/target.conf'
+	on "$r" run --bundle "$BUNDLE" "$CID" 2>&1
+	echo "made: $(stat -c %F "$BUNDLE/rootfs/etc/target.conf" 2>&1)"
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+# Destinations and device paths with a trailing slash name the same path
+# as without: a tmpfs at /mnt/, a file bind at /etc/hostfile/, a device at
+# /dev/mynull/.
+sc_trailing_slash() {
+	local r=$1
+	rm -rf "$BUNDLE/rootfs/etc/hostfile"
+	echo hostfile >"$T/srcfile"
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg --arg s "$T/srcfile" '.mounts += [{"destination": "/mnt/", "type": "tmpfs", "source": "tmpfs"},
+	    {"destination": "/etc/hostfile/", "type": "bind", "source": $s, "options": ["bind"]}]
+	  | .linux.devices = [{"path": "/dev/mynull/", "type": "c", "major": 1, "minor": 3}]'
+	cmd 'cat /etc/hostfile; stat -c "%n %F %t,%T" /dev/mynull; grep -E " /(mnt|etc/hostfile) " /proc/self/mountinfo | cut -d" " -f5'
+	on "$r" run --bundle "$BUNDLE" "$CID" 2>&1
+	echo "made: $(stat -c %F "$BUNDLE/rootfs/etc/hostfile" 2>&1)"
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+# A tmpfs over a directory of the image keeps the directory's mode; a new
+# mount point gets tmpfs's default (1777).
+sc_tmpfs_mode() {
+	local r=$1
+	rm -rf "$BUNDLE/rootfs/new"
+	mkdir -p "$BUNDLE/rootfs/data" "$BUNDLE/rootfs/sticky"
+	chmod 0710 "$BUNDLE/rootfs/data"
+	chmod 2750 "$BUNDLE/rootfs/sticky"
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
+	  {"destination": "/sticky", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]},
+	  {"destination": "/new/dir", "type": "tmpfs", "source": "tmpfs"}]'
+	cmd 'stat -c "%n %a" /data /sticky /new/dir'
+	on "$r" run --bundle "$BUNDLE" "$CID" 2>&1
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
+# Bind sources only the runtime's credentials reach (below a 0700 root
+# directory), in a container with a user namespace: runc opens them before
+# the namespace, so they mount.
+sc_bind_private_source() {
+	local r=$1 d=$T
+	# the bundle's parents searchable by the mapped root (not the source's)
+	while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+	mkdir -p "$T/private/sub" "$BUNDLE/rootfs/vol"
+	echo topsecret >"$T/private/sub/f"
+	touch "$BUNDLE/rootfs/etc/f"
+	chmod 0700 "$T/private"
+	cp "$BUNDLE/config.json" "$T/config.saved"
+	cfg --arg d "$T/private/sub" '.linux.namespaces += [{"type": "user"}]
+	  | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+	  | .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+	  | .mounts |= map(select(.type != "cgroup"))
+	  | .mounts += [{"destination": "/vol", "type": "bind", "source": $d, "options": ["rbind", "ro"]},
+	      {"destination": "/etc/f", "type": "bind", "source": ($d + "/f"), "options": ["bind"]}]'
+	cmd 'ls /vol; cat /etc/f; touch /vol/x 2>/dev/null || echo "vol read-only"'
+	on "$r" run --bundle "$BUNDLE" "$CID" 2>&1
+	cp "$T/config.saved" "$BUNDLE/config.json"
+}
+
 sc_list_format() {
 	local r=$1
 	sleeper
@@ -320,4 +407,64 @@ host unchanged: yes" ]
 	# owned by the process user, as crun does (runc 1.1.5 leaves them root's,
 	# so the workload could not write to its own working directory)
 	[ "$(stat -c %u:%g "$BUNDLE/rootfs/made/by/runtime")" = 1000:1000 ]
+}
+
+@test "side by side: a mount at / does not hide the mounts after it" {
+	same "mount over /" sc_mount_over_root
+	CID=$CID-2
+	out=$(sc_mount_over_root rt)
+	echo "$out"
+	[[ "$out" == "two"* ]]
+	[[ "$out" == *"/mnt tmpfs"* ]]
+	[[ "$out" == *"/proc proc"* ]]
+}
+
+@test "side by side: a file bind mount on a dangling symlink makes a file at its target" {
+	same "bind on a dangling symlink" sc_bind_dangling_link
+	CID=$CID-2
+	out=$(sc_bind_dangling_link rt)
+	echo "$out"
+	[ "$out" = "hostfile
+hostfile
+made: regular empty file" ]
+}
+
+@test "side by side: a trailing slash in a mount destination or device path is the same path" {
+	same "trailing slash" sc_trailing_slash
+	CID=$CID-2
+	out=$(sc_trailing_slash rt)
+	echo "$out"
+	[ "$out" = "hostfile
+/dev/mynull character special file 1,3
+/mnt
+/etc/hostfile
+made: regular empty file" ]
+}
+
+@test "side by side: a tmpfs over a directory of the image keeps its mode unless the options give one" {
+	same "tmpfs mode" sc_tmpfs_mode
+	CID=$CID-2
+	out=$(sc_tmpfs_mode rt)
+	echo "$out"
+	[ "$out" = "/data 710
+/sticky 2750
+/new/dir 1777" ]
+	# mode= in the options wins (runc 1.1.5 chmods the mount afterwards;
+	# runc 1.2 and crun keep the option's)
+	CID=$CID-3
+	cfg '.mounts += [{"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["mode=750"]}]'
+	cmd 'stat -c %a /data'
+	run_ctr
+	ok
+	eq "$output" 750
+}
+
+@test "side by side: bind sources are opened with the runtime's credentials in a user namespace" {
+	same "root-only bind source" sc_bind_private_source
+	CID=$CID-2
+	out=$(sc_bind_private_source rt)
+	echo "$out"
+	[ "$out" = "f
+topsecret
+vol read-only" ]
 }

@@ -369,6 +369,30 @@ static void test_create(const char *tmp) {
   free(p);
   if (fd >= 0)
     close(fd);
+  p = husk_xasprintf("%s/filelink", root), (void)!symlink("/etc/made.conf", p), free(p);
+  fd = husk_path_create_in_root(rootfd, "/filelink", HUSK_PATH_FILE, 0600);
+  p = husk_xasprintf("%s/etc/made.conf", root);
+  tap_ok(fd >= 0 && stat(p, &st) == 0 && S_ISREG(st.st_mode),
+         "create: a file through a dangling symlink is a file at its target");
+  free(p);
+  if (fd >= 0)
+    close(fd);
+  const char *clean[][2] = {{"/mnt/", "/mnt"},
+                            {"mnt//a/./b/", "/mnt/a/b"},
+                            {"/../a/../../b", "/b"},
+                            {"/", "/"},
+                            {"", "/"},
+                            {"/a/b/..", "/a"}};
+  bool all = true;
+  for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+    char *got = husk_path_clean(clean[i][0]);
+    if (strcmp(got, clean[i][1]) != 0) {
+      tap_diag("husk_path_clean(\"%s\") = \"%s\", want \"%s\"", clean[i][0], got, clean[i][1]);
+      all = false;
+    }
+    free(got);
+  }
+  tap_ok(all, "husk_path_clean: trailing slashes, //, ., .. as filepath.Clean");
   const char *name = NULL;
   fd = husk_path_parent_in_root(rootfd, "/x/y/node", &name);
   tap_ok(fd >= 0 && strcmp(name, "node") == 0, "parent: fd of /x/y and the name");
@@ -517,6 +541,70 @@ static void no_pivot_child(void *argp) {
   check(is_chr("/dev/zero", 1, 5, &st), "no_pivot: /dev/zero made");
 out:
   spec_free(&spec);
+  free(rootfs);
+}
+
+/* ---- no mount namespace of the container's own ------------------------------ */
+
+static char *mountinfo_text(void) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    fwrite(buf, 1, n, out);
+  if (f)
+    fclose(f);
+  fclose(out);
+  return text;
+}
+
+/* Stands for the runtime's namespace: a private one of this child's.  The
+ * "init" (a grandchild) mounts beneath the parent's bind and chroots;
+ * unbind brings the mount table back to what it was, "/" untouched. */
+static void runtime_mntns_child(void *argp) {
+  const char *tmp = argp;
+  if (!private_mount_ns())
+    return;
+  char *rootfs = husk_xasprintf("%s/rootfs", tmp);
+  char *before = mountinfo_text();
+  husk_error_t err = {0};
+  uint64_t id = 0;
+  if (!check(husk_rootfs_runtime_mntns_bind(rootfs, &id, &err) == 0 && id != 0, "bind: %s",
+             err.msg ? err.msg : "ok"))
+    goto out;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct husk_spec spec = {0};
+    spec.has_linux = true;
+    spec.linux_.rootfs_propagation = "private";
+    add_mount(&spec, "/dev", "tmpfs", "tmpfs", "nosuid,mode=755");
+    add_mount(&spec, "/mnt", "tmpfs", "tmpfs", "");
+    struct husk_rootfs_ctx ctx = {
+        .spec = &spec, .bundle = tmp, .rootfs = rootfs, .in_runtime_mntns = true};
+    bool ok = run_steps(&ctx) &&
+              check(access("/etc/rootfs-marker", F_OK) == 0, "chroot: / is the rootfs");
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the init's steps (status %d)", status);
+  char *during = mountinfo_text();
+  char *mnt = husk_xasprintf(" %s/mnt ", rootfs);
+  check(strstr(during, mnt) != NULL, "the container's mounts are in this namespace");
+  check(husk_rootfs_runtime_mntns_unbind(rootfs, id, &err) == 0, "unbind: %s",
+        err.msg ? err.msg : "ok");
+  char *after = mountinfo_text();
+  check(strcmp(before, after) == 0, "the mount table is what it was");
+  free(mnt);
+  free(during);
+  free(after);
+out:
+  husk_error_clear(&err);
+  free(before);
   free(rootfs);
 }
 
@@ -673,6 +761,7 @@ int main(void) {
     tap_ok(access(host, F_OK) < 0 && errno == ENOENT, "full: host %s was not created", host);
     free(host);
     in_child("no_pivot", no_pivot_child, tmp);
+    in_child("runtime_mntns", runtime_mntns_child, tmp);
     struct err_case cases[] = {
         {tmp, "/x", "nosuchfs", "nosuchfs", "", "mount nosuchfs to "},
         {tmp, "/x", "bind", "does-not-exist", "bind", "source: No such file or directory"},
