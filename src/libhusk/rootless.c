@@ -172,10 +172,11 @@ int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, boo
       where = husk_steal_ptr(ctrl_where);
     }
     husk_cg_v1_free(&v1);
-    return husk_error_set(err, EACCES,
-                          "linux.resources.%s: cannot be applied: %s is not writable by uid %u "
-                          "(rootless, no delegated cgroup)",
-                          field, where, (unsigned)geteuid());
+    return husk_error_set_quiet(
+        err, EACCES,
+        "linux.resources.%s: cannot be applied: %s is not writable by uid %u "
+        "(rootless, no delegated cgroup)",
+        field, where, (unsigned)geteuid());
   }
   husk_cg_v1_free(&v1);
   *use_cgroup = false;
