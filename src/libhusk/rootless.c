@@ -114,6 +114,40 @@ static bool writable(const char *mount, const char *path, char **where) {
   }
 }
 
+/* cgroup v2 lets a process be moved only by a writer of cgroup.procs in
+ * the common ancestor of its cgroup and the target (cgroup-v2.rst,
+ * "Delegation Containment"): the caller's own cgroup must be in the
+ * delegated subtree too.  When not, *where gets that file. */
+static bool v2_movable(const char *mount, const char *path, char **where) {
+  FILE *f = fopen("/proc/self/cgroup", "re");
+  if (f == NULL)
+    return true; /* let the move itself say */
+  char line[4096], own[4096] = "";
+  while (fgets(line, sizeof(line), f))
+    if (strncmp(line, "0::", 3) == 0) {
+      snprintf(own, sizeof(own), "%s", line + 3);
+      own[strcspn(own, "\n")] = '\0';
+    }
+  fclose(f);
+  if (own[0] != '/')
+    return true;
+  /* the longest common prefix of whole components */
+  size_t common = 0;
+  for (size_t i = 0;; i++) {
+    char a = own[i], b = path[i];
+    bool end_a = a == '\0' || a == '/', end_b = b == '\0' || b == '/';
+    if (end_a && end_b)
+      common = i;
+    if (a != b || a == '\0')
+      break;
+  }
+  _cleanup_free_ char *procs = husk_xasprintf("%s%.*s/cgroup.procs", mount, (int)common, path);
+  if (faccessat(AT_FDCWD, procs, W_OK, AT_EACCESS) == 0)
+    return true;
+  *where = husk_steal_ptr(procs);
+  return false;
+}
+
 /* The default device rules of runc's and husk's spec: deny everything.  A
  * user namespace cannot make device nodes anyway. */
 static bool deny_all_only(const struct husk_resources *res) {
@@ -129,6 +163,15 @@ int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, boo
                                bool rootless, const struct husk_warner_cb *warn, bool *use_cgroup,
                                husk_error_t *err) {
   *use_cgroup = true;
+  /* Without CAP_SYS_ADMIN in its own user namespace the caller can make
+   * no other namespace and mount nothing: say so before clone does. */
+  if (geteuid() != 0 && !husk_spec_find_ns(spec, HUSK_NS_USER))
+    return husk_error_set_quiet(
+        err, EPERM,
+        "linux.namespaces: uid %u is not root: a rootless container needs a user namespace "
+        "({\"type\": \"user\"} with uidMappings and gidMappings; `husk spec --rootless` "
+        "writes them)",
+        (unsigned)geteuid());
   /* systemd's user manager is asked by cgroup_systemd.c and says itself
    * what it refuses. */
   if (!rootless || systemd)
@@ -151,8 +194,8 @@ int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, boo
   _cleanup_free_ char *where = NULL;
   for (size_t i = 0; i < v1.len && where == NULL; i++)
     (void)writable(v1.items[i].mount, path, &where);
-  if (where == NULL && um)
-    (void)writable(um, path, &where);
+  if (where == NULL && um && writable(um, path, &where))
+    (void)v2_movable(um, path, &where);
   if (where == NULL) {
     husk_cg_v1_free(&v1);
     return 0; /* a delegated (or caller-owned) cgroup: use it */

@@ -18,7 +18,9 @@ bool husk_rootless_detect(void);
  * detection. */
 bool husk_rootless_mode(const char *flag);
 
-/* Before the container's cgroup is made: decide whether husk makes one.
+/* Before the container's cgroup is made: an ordinary user (euid not 0)
+ * without a user namespace in the config is refused, saying why; then
+ * decide whether husk makes a cgroup.
  * Not rootless, or every hierarchy writable: *use_cgroup = true.  Rootless
  * and some hierarchy not writable by the caller:
  *  - a config that asks for a limit fails, naming the first limit and the
@@ -27,7 +29,10 @@ bool husk_rootless_mode(const char *flag);
  *    delegated cgroup)"); nothing is half-applied;
  *  - else *use_cgroup = false: the container stays in the caller's cgroup
  *    (as runc does); a cgroupsPath or device rules that are dropped are
- *    reported through warn. */
+ *    reported through warn.
+ * On cgroup v2 the caller's own cgroup must share a writable ancestor with
+ * the target (delegation containment), else the cgroup counts as not
+ * writable. */
 int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, bool systemd,
                                bool rootless, const struct husk_warner_cb *warn, bool *use_cgroup,
                                husk_error_t *err);

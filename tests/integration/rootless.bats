@@ -66,6 +66,7 @@ setup() {
 }
 
 teardown() {
+	undelegate "husk-rl-$$" || true
 	as_user "$RL_HUSK" delete --force "$ID" >/dev/null 2>&1 || true
 	as_user runc --root "$XDG/runc" delete --force "$ID" >/dev/null 2>&1 || true
 	rm -rf "$B"
@@ -240,4 +241,61 @@ c['linux']['gidMappings']=[{'containerID':0,'hostID':$RL_GID,'size':1},{'contain
 	[[ "$output" == "/memfd:"* ]]
 	as_user "$RL_HUSK" kill "$ID" KILL
 	wait || true
+}
+
+@test "rootless: a config without a user namespace is refused, saying why, leaving nothing" {
+	bundle true
+	edit_config "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='user']; del c['linux']['uidMappings']; del c['linux']['gidMappings']"
+	run -1 as_user "$RL_HUSK" run -b "$B" "$ID"
+	[[ "$output" == *"linux.namespaces: uid $RL_UID is not root: a rootless container needs a user namespace"* ]]
+	[ ! -e "$XDG/husk/$ID" ]
+}
+
+# delegate DIR: the cgroup /DIR in every hierarchy, owned by the test user
+# (cpuset initialised from its parent).
+delegate() {
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[ -e "$h/cgroup.procs" ] || continue
+		mkdir -p "$h$1"
+		if [ -e "$h$1/cpuset.cpus" ]; then
+			cat "${h}cpuset.cpus" >"$h$1/cpuset.cpus"
+			cat "${h}cpuset.mems" >"$h$1/cpuset.mems"
+		fi
+		chown -R "$RL_UID" "$h$1"
+	done
+}
+
+undelegate() {
+	local h
+	for _ in $(seq 20); do
+		for h in /sys/fs/cgroup/*/; do
+			if [ -d "$h$1" ]; then
+				find "$h$1" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+				rmdir "$h$1" 2>/dev/null || true
+			fi
+		done
+		ls -d /sys/fs/cgroup/*/"$1" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "rootless: a delegated cgroup (owned by the user, the caller inside it on v2) gets the limit" {
+	local dir="husk-rl-$$"
+	[ -d /sys/fs/cgroup/memory ] || skip "no v1 memory hierarchy (this test is for the hybrid host)"
+	delegate "$dir"
+	bundle sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; grep -E ":memory:|^0::" /proc/self/cgroup'
+	edit_config "c['linux']['cgroupsPath']='/$dir/$ID'; c['linux']['resources']={'memory':{'limit':67108864}}"
+	local v2=/sys/fs/cgroup/unified
+	[ -e /sys/fs/cgroup/cgroup.controllers ] && v2=/sys/fs/cgroup
+	# a caller outside the delegated v2 subtree cannot move the init into it
+	run -1 as_user "$RL_HUSK" run -b "$B" "$ID"
+	[[ "$output" == *"linux.resources.memory.limit: cannot be applied: $v2/cgroup.procs is not writable by uid $RL_UID"* ]]
+	# the caller inside it (a shell this test starts and moves)
+	run -0 sh -c "echo \$\$ >$v2/$dir/cgroup.procs; cd '$TOP/home' && exec setpriv --reuid=$RL_UID --regid=$RL_GID --init-groups env XDG_RUNTIME_DIR='$XDG' '$RL_HUSK' run -b '$B' '$ID'"
+	undelegate "$dir"
+	[ "${lines[0]}" = 67108864 ]
+	[[ "$output" == *":memory:/$dir/$ID"* ]]
+	[[ "$output" == *"0::/$dir/$ID"* ]]
 }
