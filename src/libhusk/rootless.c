@@ -159,6 +159,43 @@ static bool deny_all_only(const struct husk_resources *res) {
   return true;
 }
 
+static bool mapped(const struct husk_id_mapping *maps, size_t n, unsigned long id) {
+  for (size_t i = 0; i < n; i++)
+    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size)
+      return true;
+  return false;
+}
+
+/* uid=/gid= mount options (devpts' gid=5, tmpfs' uid=) naming an id the
+ * new user namespace does not map: the kernel answers EINVAL; say why. */
+static int check_mount_ids(const struct husk_spec *spec, husk_error_t *err) {
+  const struct husk_linux *lx = &spec->linux_;
+  for (size_t i = 0; i < spec->mounts_len; i++) {
+    const struct husk_mount *m = &spec->mounts[i];
+    for (size_t j = 0; j < m->options.len; j++) {
+      const char *o = m->options.items[j];
+      bool is_uid = strncmp(o, "uid=", 4) == 0, is_gid = strncmp(o, "gid=", 4) == 0;
+      if (!is_uid && !is_gid)
+        continue;
+      char *end;
+      unsigned long id = strtoul(o + 4, &end, 10);
+      if (*end != '\0' || end == o + 4)
+        continue;
+      if (is_uid ? mapped(lx->uid_mappings, lx->uid_mappings_len, id)
+                 : mapped(lx->gid_mappings, lx->gid_mappings_len, id))
+        continue;
+      return husk_error_set_quiet(
+          err, EINVAL,
+          "mounts[%zu] (%s): %s: %s %lu is not mapped in the container's user namespace "
+          "(linux.%s); a rootless container can only name mapped ids (`husk spec --rootless` "
+          "leaves gid=5 out of /dev/pts)",
+          i, m->destination ? m->destination : "", o, is_uid ? "uid" : "gid", id,
+          is_uid ? "uidMappings" : "gidMappings");
+    }
+  }
+  return 0;
+}
+
 int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, bool systemd,
                                bool rootless, const struct husk_warner_cb *warn, bool *use_cgroup,
                                husk_error_t *err) {
@@ -172,6 +209,11 @@ int husk_rootless_cgroup_check(const struct husk_spec *spec, const char *id, boo
         "({\"type\": \"user\"} with uidMappings and gidMappings; `husk spec --rootless` "
         "writes them)",
         (unsigned)geteuid());
+  /* Mount options naming ids: only the new user namespace's own. */
+  if (rootless && husk_spec_find_ns(spec, HUSK_NS_USER) &&
+      (spec->linux_.uid_mappings_len || spec->linux_.gid_mappings_len) &&
+      check_mount_ids(spec, err) < 0)
+    return -1;
   /* systemd's user manager is asked by cgroup_systemd.c and says itself
    * what it refuses. */
   if (!rootless || systemd)

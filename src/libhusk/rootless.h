@@ -19,8 +19,10 @@ bool husk_rootless_detect(void);
 bool husk_rootless_mode(const char *flag);
 
 /* Before the container's cgroup is made: an ordinary user (euid not 0)
- * without a user namespace in the config is refused, saying why; then
- * decide whether husk makes a cgroup.
+ * without a user namespace in the config is refused, saying why, and so is
+ * a uid=/gid= mount option (devpts' gid=5) the new user namespace does not
+ * map (the kernel's bare EINVAL otherwise); then decide whether husk makes
+ * a cgroup.
  * Not rootless, or every hierarchy writable: *use_cgroup = true.  Rootless
  * and some hierarchy not writable by the caller:
  *  - a config that asks for a limit fails, naming the first limit and the

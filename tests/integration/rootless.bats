@@ -299,3 +299,39 @@ undelegate() {
 	[[ "$output" == *":memory:/$dir/$ID"* ]]
 	[[ "$output" == *"0::/$dir/$ID"* ]]
 }
+
+@test "rootless: devpts gid=5 with gid 5 unmapped is refused naming the option (runc alike)" {
+	bundle true
+	edit_config "[m['options'].append('gid=5') for m in c['mounts'] if m['destination']=='/dev/pts']"
+	run -1 as_user "$RL_HUSK" run -b "$B" "$ID"
+	[[ "$output" == *"(/dev/pts): gid=5: gid 5 is not mapped in the container's user namespace (linux.gidMappings)"* ]]
+	[ ! -e "$XDG/husk/$ID" ]
+	run -1 as_user runc --root "$XDG/runc" run -b "$B" "$ID"
+	[[ "$output" == *"cannot specify gid= mount options for unmapped gid"* ]]
+}
+
+@test "rootless: a new network namespace has loopback up; kill --all reaches every process" {
+	bundle sh -c 'sleep 100 & sleep 100'
+	edit_config "c['linux']['namespaces'].append({'type':'network'})"
+	as_user "$RL_HUSK" run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1 3>&-
+	run -0 as_user "$RL_HUSK" exec "$ID" ifconfig lo
+	[[ "$output" == *"inet addr:127.0.0.1"* ]]
+	[[ "$output" == *"UP"* ]]
+	run -0 as_user "$RL_HUSK" ps "$ID"
+	[ "$(grep -c 'sleep 100' <<<"$output")" -eq 2 ]
+	run -0 as_user "$RL_HUSK" kill --all "$ID" KILL
+	for _ in $(seq 50); do
+		as_user "$RL_HUSK" state "$ID" | grep -q '"stopped"' && break
+		sleep 0.1
+	done
+	run -0 as_user "$RL_HUSK" state "$ID"
+	[[ "$output" == *'"status": "stopped"'* ]]
+	run -1 pgrep -u "$RL_UID" -f "sleep 100"
+}
+
+@test "rootless: a sysfs mount without a network namespace of its own works (runc 1.1.5 fails)" {
+	bundle sh -c 'grep " /sys " /proc/self/mounts'
+	edit_config "c['mounts']=[m if m['destination']!='/sys' else {'destination':'/sys','type':'sysfs','source':'sysfs','options':['nosuid','noexec','nodev','ro']} for m in c['mounts']]"
+	run -0 as_user "$RL_HUSK" run -b "$B" "$ID"
+	[[ "$output" == *" /sys sysfs ro,"* ]]
+}
