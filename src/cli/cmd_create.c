@@ -31,6 +31,7 @@ int husk_cli_create_opts(const struct husk_cli *cli, const struct husk_flag *fla
       .no_new_keyring = flag_true(&flags[CREATE_OPT_NO_NEW_KEYRING]),
       .systemd_cgroup = cli->systemd_cgroup,
       .warn = {husk_cli_warn, (void *)cli},
+      .rootless = cli->rootless,
   };
   if (flags[CREATE_OPT_PRESERVE_FDS].set) {
     char *end = NULL;

@@ -136,6 +136,8 @@ static char *default_root(void) {
   const char *xdg = getenv("XDG_RUNTIME_DIR");
   if (geteuid() != 0 && xdg != NULL && xdg[0] != '\0')
     return husk_xasprintf("%s/husk", xdg);
+  if (geteuid() != 0)
+    return NULL; /* no place of root's: a command that keeps state says so */
   return husk_xstrdup("/run/husk");
 }
 
@@ -251,7 +253,7 @@ int main(int argc, char **argv) {
   _cleanup_free_ char *root_help = husk_xasprintf(
       "root directory for storage of container state (this should be located in tmpfs) "
       "(default: \"%s\")",
-      cli.root);
+      cli.root ? cli.root : "$XDG_RUNTIME_DIR/husk");
   global_options[G_ROOT].help = root_help;
 
   struct husk_flag flags[G_COUNT];
@@ -294,6 +296,15 @@ int main(int argc, char **argv) {
   if (cli.command == NULL) {
     husk_cli_error(&cli, "No help topic for '%s'", args[0]);
     status = EXIT_UNKNOWN_COMMAND;
+    goto out_flags;
+  }
+  if (cli.root == NULL && strcmp(cli.command->name, "spec") != 0 &&
+      strcmp(cli.command->name, "features") != 0) {
+    husk_cli_error(&cli,
+                   "rootless: XDG_RUNTIME_DIR is not set and no --root was given: set "
+                   "XDG_RUNTIME_DIR (e.g. /run/user/%u) or pass --root DIR",
+                   (unsigned)geteuid());
+    status = 1;
     goto out_flags;
   }
   /* Before any process enters a container, run from a husk binary that

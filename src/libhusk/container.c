@@ -27,6 +27,7 @@
 #include "namespace.h"
 #include "netdev.h"
 #include "rootfs.h"
+#include "rootless.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -412,12 +413,22 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   if (husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
 
-  if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
+  /* Rootless without a cgroup it may write: none, or a refusal naming the
+   * limit (rootless.c). */
+  bool use_cgroup = true;
+  if (husk_rootless_cgroup_check(spec, opts->id, opts->systemd_cgroup,
+                                 husk_rootless_mode(opts->rootless), &opts->warn, &use_cgroup,
+                                 err) < 0)
     goto fail;
-  have_cgroup = true;
   free(c.state.cgroup_path);
-  c.state.cgroup_path = husk_xstrdup(cg.path);
-  c.state.cgroup_created_depth = cg.created_depth;
+  c.state.cgroup_path = NULL;
+  if (use_cgroup) {
+    if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
+      goto fail;
+    have_cgroup = true;
+    c.state.cgroup_path = husk_xstrdup(cg.path);
+    c.state.cgroup_created_depth = cg.created_depth;
+  }
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
@@ -489,7 +500,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
     goto fail;
-  if (!in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
+  if (use_cgroup && !in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
     goto fail;
   if (opts->systemd_cgroup &&
       husk_cgroup_systemd_start(spec, opts->id, &cg, c.pid, &systemd_unit, err) < 0)

@@ -30,6 +30,7 @@ struct husk_create_opts {
   struct husk_warner_cb warn; /* warnings of a failed create's poststop hooks */
   bool keep_pty;              /* `run` in the foreground: return the pty master, don't
                                  need --console-socket */
+  const char *rootless;       /* --rootless: "true", "false", "auto" or NULL (auto) */
 };
 
 struct husk_created {

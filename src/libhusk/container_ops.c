@@ -21,6 +21,7 @@
 
 #include "husk/state.h"
 #include "json.h"
+#include "rootless.h"
 #include "util.h"
 
 /* Must match container.c: `start` removes it, so its presence tells a
@@ -561,6 +562,9 @@ int husk_container_ps_pids(const char *root, const char *id, pid_t **pids, size_
       *pids = NULL;
       *n = 0;
     }
+  } else if (o.st.cgroup_path == NULL || o.st.cgroup_path[0] == '\0') {
+    /* rootless without a cgroup: the init's pid namespace (rootless.c) */
+    ret = husk_rootless_pids(o.st.pid, pids, n, err);
   } else if (open_cgroup(&o, err) < 0 || husk_cgroup_pids(&o.cg, pids, n, err) < 0) {
     ret = -1;
   }

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 
 #include "procfs.h"
+#include "rootless.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -201,6 +202,8 @@ static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *
 
 int husk_userns_write_maps(pid_t pid, const struct husk_spec *spec, husk_error_t *err) {
   const struct husk_linux *lx = &spec->linux_;
+  if (husk_rootless_maps_need_help()) /* an ordinary user: rootless.c */
+    return husk_rootless_write_maps(pid, spec, err);
   if (write_map(pid, "uid_map", lx->uid_mappings, lx->uid_mappings_len, "linux.uidMappings", err) <
       0)
     return -1;
