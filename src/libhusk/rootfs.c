@@ -836,10 +836,17 @@ int husk_rootfs_source_trees(const struct husk_rootfs_ctx *ctx, int **trees_out,
         if (mt.opts.flags & MS_REC)
           flags |= AT_RECURSIVE;
         trees[i] = open_tree(AT_FDCWD, mt.source, flags);
-        if (trees[i] < 0)
-          mnt_error(&mt, errno, "source", err);
+        /* A caller without CAP_SYS_ADMIN (rootless) may not clone mounts:
+         * then the init binds the source by path, with the caller's own
+         * credentials anyway. */
+        int e = errno;
+        if (trees[i] < 0 && e != EPERM) {
+          mnt_error(&mt, e, "source", err);
+          r = -1;
+        }
       }
-      r = trees[i] < 0 ? -1 : 0;
+      if (idmapped)
+        r = trees[i] < 0 ? -1 : 0;
     }
     husk_mount_opts_free(&mt.opts);
     free(mt.dest);
