@@ -223,6 +223,13 @@ int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err) {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return husk_error_set(err, errno, "open /proc/self/mountinfo");
+  husk_cg_v1_parse(f, l);
+  return 0;
+}
+
+void husk_cg_v1_parse(FILE *f, struct husk_cg_v1 *l) {
+  l->items = NULL;
+  l->len = 0;
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   /* The superblocks seen, as "major:minor": one entry per hierarchy. */
@@ -250,7 +257,6 @@ int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err) {
     l->items[l->len].controllers = controllers_of(super);
     l->len++;
   }
-  return 0;
 }
 
 void husk_cg_v1_free(struct husk_cg_v1 *l) {
