@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -304,7 +305,11 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
   if (status == NULL || husk_status_parse(YAJL_GET_STRING(status), &state->status) < 0)
     return husk_error_set(err, EINVAL, "%s: missing or unknown status", path);
   yajl_val pid = tree_get(doc, "pid", yajl_t_number);
-  if (pid == NULL || !YAJL_IS_INTEGER(pid) || YAJL_GET_INTEGER(pid) < 0)
+  /* Above INT_MAX the pid_t would wrap, to a negative pid that kill(2)
+   * takes for a process group, or -1 for every process (found by
+   * tests/fuzz/fuzz_state, corpus/state/regress-pid-wraps*). */
+  if (pid == NULL || !YAJL_IS_INTEGER(pid) || YAJL_GET_INTEGER(pid) < 0 ||
+      YAJL_GET_INTEGER(pid) > INT_MAX)
     return husk_error_set(err, EINVAL, "%s: missing or invalid pid", path);
   state->pid = (pid_t)YAJL_GET_INTEGER(pid);
   state->oci_version = tree_string(doc, "ociVersion");
