@@ -182,11 +182,15 @@ void husk_cg_devnum(char *buf, size_t size, bool has, int64_t num) {
 
 /* ---- v1 hierarchies --------------------------------------------------- */
 
-/* Unescape mountinfo's octal escapes (\040 for a space) in place. */
+/* Unescape mountinfo's octal escapes (\040 for a space) in place.  Only a
+ * backslash and three octal digits that fit a byte is an escape: with any
+ * other byte after it the digit arithmetic shifted a negative value (found
+ * by tests/fuzz/fuzz_mountinfo, corpus/mountinfo/regress-bad-escape*). */
 static void unescape(char *s) {
   char *w = s;
   for (char *r = s; *r; r++) {
-    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+        r[3] <= '7') {
       *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
       r += 3;
     } else {
