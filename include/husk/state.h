@@ -82,6 +82,12 @@ int husk_state_save(const char *root, const struct husk_state *state, husk_error
  * is not written yet) fails with ENOENT "container does not exist". */
 int husk_state_load(const char *root, const char *id, struct husk_state *state, husk_error_t *err);
 
+/* Parse the text of a state.json (len bytes; the parse stops at a NUL byte,
+ * as for a file); `origin` names it in errors.  What husk_state_load does
+ * after reading the file.  Free *state with husk_state_free. */
+int husk_state_parse(const char *data, size_t len, const char *origin, struct husk_state *state,
+                     husk_error_t *err);
+
 void husk_state_free(struct husk_state *state);
 
 /* The state as commands see it.  `state` and `list` read it without the

@@ -174,6 +174,20 @@ extern const struct husk_option cmd_events_options[];
 int cmd_pause(struct husk_cli *cli, int argc, char **argv);
 int cmd_resume(struct husk_cli *cli, int argc, char **argv);
 int cmd_update(struct husk_cli *cli, int argc, char **argv);
+/* The parts of update that read outside input (tests/fuzz): the text of
+ * `-r FILE`, a linux.resources object, into *spec (free with
+ * husk_spec_free); the resources update takes from it (strings borrowed);
+ * the resources of the flags (strings borrowed from argv: 1 when a usage
+ * error was reported, -1 with err set for a bad value, 0 when fine). */
+struct husk_spec;
+struct husk_resources;
+int cmd_update_parse_resources(const char *text, size_t len, const char *origin,
+                               struct husk_spec **spec, husk_error_t *err);
+void cmd_update_resources_from_file(const struct husk_resources *in, struct husk_resources *out,
+                                    bool *kernel_memory);
+int cmd_update_resources_from_flags(struct husk_cli *cli, const struct husk_flag *f,
+                                    struct husk_resources *res, bool *kernel_memory,
+                                    husk_error_t *err);
 int cmd_ps(struct husk_cli *cli, int argc, char **argv);
 int cmd_events(struct husk_cli *cli, int argc, char **argv);
 /* exec: cmd_exec.c */

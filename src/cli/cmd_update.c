@@ -215,6 +215,12 @@ static int load_resources_file(const char *path, struct husk_spec **spec, husk_e
   } else if (husk_read_file(path, 4 * 1024 * 1024, &text, &len, err) < 0) {
     return -1;
   }
+  return cmd_update_parse_resources(text, len, origin, spec, err);
+}
+
+int cmd_update_parse_resources(const char *text, size_t len, const char *origin,
+                               struct husk_spec **spec, husk_error_t *err) {
+  *spec = NULL;
   /* The file must be one JSON object on its own: checked before it is
    * spliced into a config below, where text after an early "}" could
    * otherwise pass for more of the config. */
@@ -244,8 +250,8 @@ static int load_resources_file(const char *path, struct husk_spec **spec, husk_e
 /* What runc's update takes from a resources file: memory limit,
  * reservation and swap; the cpu fields; blockIO weight; pids limit; and
  * unified.  Zero means unchanged; kernel memory is ignored. */
-static void resources_from_file(const struct husk_resources *in, struct husk_resources *out,
-                                bool *kernel_memory) {
+void cmd_update_resources_from_file(const struct husk_resources *in, struct husk_resources *out,
+                                    bool *kernel_memory) {
   *out = (struct husk_resources){0};
   if (in->has_memory) {
     const struct husk_memory *m = &in->memory;
@@ -289,9 +295,9 @@ static void resources_from_file(const struct husk_resources *in, struct husk_res
 
 /* The flags' values into *res (strings borrowed from argv).  Returns 1 when a
  * usage error was reported, -1 with err set for a bad value, 0 when fine. */
-static int resources_from_flags(struct husk_cli *cli, const struct husk_flag *f,
-                                struct husk_resources *res, bool *kernel_memory,
-                                husk_error_t *err) {
+int cmd_update_resources_from_flags(struct husk_cli *cli, const struct husk_flag *f,
+                                    struct husk_resources *res, bool *kernel_memory,
+                                    husk_error_t *err) {
   *res = (struct husk_resources){0};
   int64_t v;
   const char *why;
@@ -411,9 +417,9 @@ int cmd_update(struct husk_cli *cli, int argc, char **argv) {
       status = husk_cli_fail(cli, &err);
       goto out;
     }
-    resources_from_file(&file->linux_.resources, &res, &kernel_memory);
+    cmd_update_resources_from_file(&file->linux_.resources, &res, &kernel_memory);
   } else {
-    int bad = resources_from_flags(cli, flags, &res, &kernel_memory, &err);
+    int bad = cmd_update_resources_from_flags(cli, flags, &res, &kernel_memory, &err);
     if (bad > 0)
       goto out; /* usage error, already reported */
     if (bad < 0 || check_rdt(flags, &err) < 0) {

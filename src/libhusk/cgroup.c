@@ -182,11 +182,15 @@ void husk_cg_devnum(char *buf, size_t size, bool has, int64_t num) {
 
 /* ---- v1 hierarchies --------------------------------------------------- */
 
-/* Unescape mountinfo's octal escapes (\040 for a space) in place. */
+/* Unescape mountinfo's octal escapes (\040 for a space) in place.  Only a
+ * backslash and three octal digits that fit a byte is an escape: with any
+ * other byte after it the digit arithmetic shifted a negative value (found
+ * by tests/fuzz/fuzz_mountinfo, corpus/mountinfo/regress-bad-escape*). */
 static void unescape(char *s) {
   char *w = s;
   for (char *r = s; *r; r++) {
-    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+        r[3] <= '7') {
       *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
       r += 3;
     } else {
@@ -223,6 +227,13 @@ int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err) {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return husk_error_set(err, errno, "open /proc/self/mountinfo");
+  husk_cg_v1_parse(f, l);
+  return 0;
+}
+
+void husk_cg_v1_parse(FILE *f, struct husk_cg_v1 *l) {
+  l->items = NULL;
+  l->len = 0;
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   /* The superblocks seen, as "major:minor": one entry per hierarchy. */
@@ -250,7 +261,6 @@ int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err) {
     l->items[l->len].controllers = controllers_of(super);
     l->len++;
   }
-  return 0;
 }
 
 void husk_cg_v1_free(struct husk_cg_v1 *l) {

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -31,6 +32,8 @@ struct husk_cg_v1 {
 /* The v1 hierarchies mounted under /sys/fs/cgroup (one entry per
  * superblock, whatever the number of bind mounts). */
 int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err);
+/* The same from a mountinfo stream (what husk_cg_v1_list reads). */
+void husk_cg_v1_parse(FILE *mountinfo, struct husk_cg_v1 *l);
 void husk_cg_v1_free(struct husk_cg_v1 *l);
 /* The hierarchy carrying `ctrl` ("memory", "name=systemd"), NULL if none. */
 const struct husk_cg_hier *husk_cg_v1_find(const struct husk_cg_v1 *l, const char *ctrl);

@@ -593,6 +593,10 @@ static char *v1_memory_mount(void) {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return NULL;
+  return husk_v1_memory_mount_parse(f);
+}
+
+char *husk_v1_memory_mount_parse(FILE *f) {
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   while (getline(&line, &cap, f) > 0) {

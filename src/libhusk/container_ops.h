@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -50,6 +51,10 @@ int husk_container_stats(const char *root, const char *id, struct husk_cgroup_st
  * `running` is false once the container has stopped.  `events` polls it. */
 int husk_container_oom_count(const char *root, const char *id, uint64_t *kills, bool *running,
                              husk_error_t *err);
+
+/* The mount point of the v1 memory controller in a mountinfo stream, NULL
+ * when there is none; caller frees.  What `events` reads the OOM count by. */
+char *husk_v1_memory_mount_parse(FILE *mountinfo);
 
 /* runc's memory sizes (docker's RAMInBytes): "512", "1.5g", "10 MiB",
  * "100kb"; k/m/g/t/p are powers of 1024; "-1" means unlimited. */

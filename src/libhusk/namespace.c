@@ -181,15 +181,24 @@ int husk_ns_init_join(const struct husk_ns_plan *plan, husk_error_t *err) {
   return 0;
 }
 
+char *husk_id_map_format(const struct husk_id_mapping *maps, size_t n, size_t *len_out) {
+  /* "4294967295 4294967295 4294967295\n" is 33 bytes. */
+  size_t cap = n * 40 + 1, len = 0;
+  char *buf = husk_xmalloc(cap);
+  buf[0] = '\0';
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", maps[i].container_id,
+                            maps[i].host_id, maps[i].size);
+  *len_out = len;
+  return buf;
+}
+
 static int write_map(pid_t pid, const char *file, const struct husk_id_mapping *maps, size_t n,
                      const char *field, husk_error_t *err) {
   if (n == 0)
     return 0;
-  size_t cap = n * 40 + 1, len = 0;
-  _cleanup_free_ char *buf = husk_xmalloc(cap);
-  for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", maps[i].container_id,
-                            maps[i].host_id, maps[i].size);
+  size_t len = 0;
+  _cleanup_free_ char *buf = husk_id_map_format(maps, n, &len);
   char path[64];
   snprintf(path, sizeof(path), "%d/%s", (int)pid, file);
   _cleanup_close_ int fd = husk_procfs_open(-1, path, O_WRONLY, err);

@@ -38,6 +38,10 @@ int husk_ns_parent_restore(struct husk_ns_saved *saved, husk_error_t *err);
  * unshare what must be owned by a joined user namespace. */
 int husk_ns_init_join(const struct husk_ns_plan *plan, husk_error_t *err);
 
+/* The text of a uid_map / gid_map for these mappings ("0 1000 1\n" per
+ * entry), NUL-terminated, *len without the NUL; caller frees. */
+char *husk_id_map_format(const struct husk_id_mapping *maps, size_t n, size_t *len);
+
 /* Write the uid_map / gid_map of `pid` from linux.uidMappings/gidMappings. */
 int husk_userns_write_maps(pid_t pid, const struct husk_spec *spec, husk_error_t *err);
 

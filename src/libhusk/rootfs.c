@@ -377,11 +377,6 @@ static int attach_tree(const struct mnt *mt, int tree, int target_fd, husk_error
 
 /* ---- cgroup ------------------------------------------------------------- */
 
-/* One line of /proc/self/mountinfo, the fields we need (unescaped). */
-struct mountinfo_entry {
-  char *root, *target, *fstype, *super_opts;
-};
-
 static void unescape_octal(char *s) {
   char *out = s;
   for (char *p = s; *p; p++) {
@@ -396,8 +391,7 @@ static void unescape_octal(char *s) {
   *out = '\0';
 }
 
-/* Split a mountinfo line in place; false when it is malformed. */
-static bool parse_mountinfo_line(char *line, struct mountinfo_entry *e) {
+bool husk_mountinfo_parse_line(char *line, struct mountinfo_entry *e) {
   char *fields[6] = {0}, *save = NULL, *tok;
   int n = 0;
   for (tok = strtok_r(line, " \n", &save); tok && n < 6; tok = strtok_r(NULL, " \n", &save))
@@ -432,13 +426,15 @@ static bool has_token(const char *list, const char *tok) {
   return false;
 }
 
-/* Our cgroup in the hierarchy whose mount has `super_opts` (v1) or in the
- * unified one: the matching line of /proc/self/cgroup.  *ctrls gets the
- * controller list as written there ("cpu,cpuacct", "name=systemd", ""). */
 static int own_cgroup(const char *fstype, const char *super_opts, char **path, char **ctrls) {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
   if (f == NULL)
     return -errno;
+  return husk_own_cgroup_parse(f, fstype, super_opts, path, ctrls);
+}
+
+int husk_own_cgroup_parse(FILE *f, const char *fstype, const char *super_opts, char **path,
+                          char **ctrls) {
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   bool v2 = strcmp(fstype, "cgroup2") == 0;
@@ -589,7 +585,7 @@ static int mount_cgroup(const struct mnt *mt, int target_fd, husk_error_t *err) 
   size_t cap = 0;
   while (getline(&line, &cap, f) > 0) {
     struct mountinfo_entry e;
-    if (!parse_mountinfo_line(line, &e))
+    if (!husk_mountinfo_parse_line(line, &e))
       continue;
     if (strcmp(e.fstype, "cgroup") != 0 && strcmp(e.fstype, "cgroup2") != 0)
       continue;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "husk/error.h"
 #include "husk/spec.h"
@@ -69,5 +70,22 @@ int husk_rootfs_pivot(const struct husk_rootfs_ctx *ctx, husk_error_t *err);
 /* After pivot: maskedPaths, readonlyPaths, root.readonly, and the
  * rootfsPropagation of the new /. */
 int husk_rootfs_finalize(const struct husk_rootfs_ctx *ctx, husk_error_t *err);
+
+/* ---- parsing the host's view (rootfs.c, for the `cgroup` mount) ---------- */
+
+/* One line of /proc/self/mountinfo, the fields we need (unescaped). */
+struct mountinfo_entry {
+  char *root, *target, *fstype, *super_opts;
+};
+
+/* Split a mountinfo line in place; false when it is malformed. */
+bool husk_mountinfo_parse_line(char *line, struct mountinfo_entry *e);
+
+/* Our cgroup in the hierarchy whose mount has `super_opts` (v1) or in the
+ * unified one (fstype "cgroup2"): the matching line of a /proc/self/cgroup
+ * stream.  *ctrls gets the controller list as written there ("cpu,cpuacct",
+ * "name=systemd", "").  Returns 0, or -ENOENT when no line matches. */
+int husk_own_cgroup_parse(FILE *proc_cgroup, const char *fstype, const char *super_opts,
+                          char **path, char **ctrls);
 
 #endif

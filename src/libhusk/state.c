@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -309,7 +310,11 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
   if (status == NULL || husk_status_parse(YAJL_GET_STRING(status), &state->status) < 0)
     return husk_error_set(err, EINVAL, "%s: missing or unknown status", path);
   yajl_val pid = tree_get(doc, "pid", yajl_t_number);
-  if (pid == NULL || !YAJL_IS_INTEGER(pid) || YAJL_GET_INTEGER(pid) < 0)
+  /* Above INT_MAX the pid_t would wrap, to a negative pid that kill(2)
+   * takes for a process group, or -1 for every process (found by
+   * tests/fuzz/fuzz_state, corpus/state/regress-pid-wraps*). */
+  if (pid == NULL || !YAJL_IS_INTEGER(pid) || YAJL_GET_INTEGER(pid) < 0 ||
+      YAJL_GET_INTEGER(pid) > INT_MAX)
     return husk_error_set(err, EINVAL, "%s: missing or invalid pid", path);
   state->pid = (pid_t)YAJL_GET_INTEGER(pid);
   state->oci_version = tree_string(doc, "ociVersion");
@@ -353,6 +358,25 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
   return 0;
 }
 
+int husk_state_parse(const char *data, size_t len, const char *origin, struct husk_state *state,
+                     husk_error_t *err) {
+  memset(state, 0, sizeof(*state));
+  /* yajl_tree_parse reads a C string: up to the first NUL, as the text of
+   * a file read by husk_read_file always was. */
+  _cleanup_free_ char *text = husk_xmalloc(len + 1);
+  memcpy(text, data, len);
+  text[len] = '\0';
+  char parse_error[256] = "";
+  yajl_val doc = yajl_tree_parse(text, parse_error, sizeof(parse_error));
+  if (doc == NULL)
+    return husk_error_set(err, EINVAL, "%s: invalid JSON: %s", origin, parse_error);
+  int r = parse_state(doc, origin, state, err);
+  yajl_tree_free(doc);
+  if (r < 0)
+    husk_state_free(state);
+  return r;
+}
+
 int husk_state_load(const char *root, const char *id, struct husk_state *state, husk_error_t *err) {
   memset(state, 0, sizeof(*state));
   _cleanup_free_ char *path = husk_xasprintf("%s/%s/" STATE_FILE, root, id);
@@ -370,15 +394,7 @@ int husk_state_load(const char *root, const char *id, struct husk_state *state, 
       husk_error_clear(&read_err);
     return -1;
   }
-  char parse_error[256] = "";
-  yajl_val doc = yajl_tree_parse(data, parse_error, sizeof(parse_error));
-  if (doc == NULL)
-    return husk_error_set(err, EINVAL, "%s: invalid JSON: %s", path, parse_error);
-  int r = parse_state(doc, path, state, err);
-  yajl_tree_free(doc);
-  if (r < 0)
-    husk_state_free(state);
-  return r;
+  return husk_state_parse(data, strlen(data), path, state, err);
 }
 
 /* Whether a writer (create, start, delete...) holds the container's lock
