@@ -127,13 +127,14 @@ int husk_self_protect(char *const argv[], char *const envp[], husk_error_t *err)
   const char *bind_step = NULL, *copy_step = NULL;
   exec_readonly_bind(argv, envp, &bind_step);
   int bind_errno = errno;
-  exec_sealed_copy(self, argv, envp, &copy_step);
-  int copy_errno = errno;
-
   /* The caller can't write it (EACCES, EPERM; root always can on a
-   * writable mount): nor can any container it starts. */
+   * writable mount): nor can any container it starts.  Checked before the
+   * copy, which costs a copy of the binary per command (rootless callers of
+   * a root-installed husk). */
   if (faccessat(AT_FDCWD, SELF, W_OK, AT_EACCESS) < 0 && (errno == EACCES || errno == EPERM))
     return HUSK_SELF_NOT_WRITABLE;
+  exec_sealed_copy(self, argv, envp, &copy_step);
+  int copy_errno = errno;
   husk_error_set(err, copy_errno,
                  "protect the husk binary (CVE-2019-5736): read-only bind mount of %s: %s: %s; "
                  "sealed copy: %s",
