@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "husk/version.h"
+#include "rootless.h"
 #include "self_protect.h"
 #include "util.h"
 
@@ -131,13 +132,23 @@ static struct husk_option global_options[] = {
 };
 
 /* runc's default is /run/runc; an unprivileged user cannot write /run, so
- * like runc's rootless mode use $XDG_RUNTIME_DIR when it is set. */
+ * like runc's rootless mode use $XDG_RUNTIME_DIR when it is set.  As runc
+ * (shouldHonorXDGRuntimeDir): also for uid 0 inside a user namespace unless
+ * $USER is "root" -- rootless podman runs the runtime as root of its own
+ * user namespace, with the user's XDG_RUNTIME_DIR, and passes no --root. */
 static char *default_root(void) {
   const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (geteuid() != 0 && xdg != NULL && xdg[0] != '\0')
-    return husk_xasprintf("%s/husk", xdg);
-  if (geteuid() != 0)
+  bool has_xdg = xdg != NULL && xdg[0] != '\0';
+  if (geteuid() != 0) {
+    if (has_xdg)
+      return husk_xasprintf("%s/husk", xdg);
     return NULL; /* no place of root's: a command that keeps state says so */
+  }
+  if (has_xdg && husk_rootless_detect()) {
+    const char *user = getenv("USER");
+    if (user == NULL || strcmp(user, "root") != 0)
+      return husk_xasprintf("%s/husk", xdg);
+  }
   return husk_xstrdup("/run/husk");
 }
 

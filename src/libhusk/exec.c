@@ -43,6 +43,7 @@
 #include "seccomp_filter.h"
 #include "sync.h"
 #include "terminal.h"
+#include "rootless.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -477,7 +478,7 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
       .container_id = r->st.id,
       .bundle = r->st.bundle,
       .state_json = r->state_json,
-      .in_userns = r->ns_fd[NS_USER] >= 0,
+      .in_userns = r->ns_fd[NS_USER] >= 0 || husk_in_user_namespace(),
       .is_init = false, /* linux.sysctl belongs to the init */
       .pid = host_pid,
       .has_seccomp_listener = r->listener_fd >= 0,

@@ -28,6 +28,7 @@
 #include "seccomp_filter.h"
 #include "sync.h"
 #include "terminal.h"
+#include "rootless.h"
 #include "util.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -183,7 +184,10 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .rootfs = a->rootfs,
       .no_pivot = a->no_pivot,
       .in_runtime_mntns = husk_rootfs_in_runtime_mntns(spec),
-      .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0,
+      /* or in the runtime's own (rootless podman's): host devices are bound,
+       * not made */
+      .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0 ||
+                   husk_in_user_namespace(),
       .source_trees = a->source_trees,
       .cgroup_path = a->cgroup_path,
   };

@@ -19,9 +19,7 @@
 
 extern char **environ;
 
-bool husk_rootless_detect(void) {
-  if (geteuid() != 0)
-    return true;
+bool husk_in_user_namespace(void) {
   FILE *f = fopen("/proc/self/uid_map", "re");
   if (f == NULL)
     return false;
@@ -29,6 +27,10 @@ bool husk_rootless_detect(void) {
   int n = fscanf(f, "%lu %lu %lu", &inside, &outside, &len);
   fclose(f);
   return !(n == 3 && inside == 0 && outside == 0 && len == 4294967295UL);
+}
+
+bool husk_rootless_detect(void) {
+  return geteuid() != 0 || husk_in_user_namespace();
 }
 
 bool husk_rootless_mode(const char *flag) {

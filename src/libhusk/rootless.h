@@ -14,6 +14,11 @@
  * namespace (its uid_map is not the initial "0 0 4294967295"). */
 bool husk_rootless_detect(void);
 
+/* husk itself runs in a user namespace other than the initial one (its
+ * uid_map is not "0 0 4294967295"): e.g. rootless podman runs the runtime
+ * as root of the user namespace it made for the user. */
+bool husk_in_user_namespace(void);
+
 /* --rootless ("true", "false", "auto" or NULL for auto) applied to the
  * detection. */
 bool husk_rootless_mode(const char *flag);
