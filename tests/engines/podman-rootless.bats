@@ -1,0 +1,184 @@
+#!/usr/bin/env bats
+# Rootless podman (Debian's 4.3) with husk, and with Debian's runc as the
+# reference (issue 11): a test user made here, with subuid/subgid ranges of
+# its own, runs podman with its storage in its home (vfs), the cgroupfs
+# manager, file events, XDG_RUNTIME_DIR a directory it owns and a local
+# image it imports.  podman runs the runtime as root of the user namespace
+# it makes for the user (newuidmap/newgidmap over the subordinate ranges).
+#   - no slirp4netns here: every container runs with --network none;
+#   - on a cgroup v1/hybrid host podman runs rootless containers without a
+#     cgroup and ignores limits (it says so); --pids-limit is checked on a
+#     pure cgroup v2 host whose user has a delegated cgroup
+#     (tests/integration/rootless-cgroup2-vm.sh runs this file there with
+#     PODMAN_RL_DELEGATED=1).
+# Tests whose name has "[vm]" also run in that VM.  PM_DEBUG=1: podman's
+# debug log in the output.
+
+load helpers
+
+IMG=localhost/husk-busybox:rootless
+
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (to make the test user)"
+	# Each test names its runtime: run once, in tests/run-tests' husk pass.
+	[ "$ENGINE_RUNTIME" = husk ] || skip "runs husk and runc (the reference) itself: ENGINE_RUNTIME=husk only"
+	command -v podman >/dev/null || skip "podman is not installed (contrib/install-deps.sh)"
+	command -v useradd >/dev/null || skip "no useradd"
+	command -v setpriv >/dev/null || skip "no setpriv"
+	command -v newuidmap >/dev/null || skip "no newuidmap (package uidmap): rootless podman needs it"
+	[ -x "$HUSK_BIN" ] || skip "no husk at $HUSK_BIN"
+	export PR_USER="hpr$$"
+	export PRT="$BATS_FILE_TMPDIR/prl"
+	# Everything the user reads sits under a directory it may traverse
+	# (podman chmods every parent of a container's rootfs that lacks an x
+	# bit to add it, and fails on root's: give them all three).
+	local d="$BATS_FILE_TMPDIR"
+	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	mkdir -p "$PRT"
+	chmod 755 "$PRT"
+	useradd -M -d "$PRT/home" -s /bin/sh "$PR_USER"
+	export PR_UID=$(id -u "$PR_USER") PR_GID=$(id -g "$PR_USER")
+	# Our own subordinate ranges (useradd may have written some: replace them).
+	local f start
+	for f in /etc/subuid /etc/subgid; do
+		sed -i "/^$PR_USER:/d" "$f"
+		start=$(awk -F: 'BEGIN{m=100000} {if ($2+$3>m) m=$2+$3} END{print m}' "$f")
+		echo "$PR_USER:$start:65536" >>"$f"
+	done
+	export PR_SUBUID=$(awk -F: -v u="$PR_USER" '$1==u{print $2}' /etc/subuid)
+	mkdir -p "$PRT/home/run" "$PRT/home/.config/containers"
+	# husk installed by root: a copy the user can execute, not write
+	cp "$HUSK_BIN" "$PRT/husk"
+	chmod 755 "$PRT/husk"
+	# The shipped snippet as the user's containers.conf, naming the copy.
+	sed -e "s#^husk = .*#husk = [\"$PRT/husk\"]#" "$CONTRIB/engines/containers.conf" \
+		>"$PRT/home/.config/containers/containers.conf"
+	engine_rootfs_tar "$PRT/home/busybox.tar"
+	chown -R "$PR_USER:$PR_GID" "$PRT/home"
+	chmod 700 "$PRT/home/run"
+	pm husk import --change 'CMD ["/bin/sh"]' "$PRT/home/busybox.tar" "$IMG" >/dev/null
+}
+
+teardown_file() {
+	[ -n "${PR_USER:-}" ] || return 0
+	pm husk rm -a -f -t 0 >/dev/null 2>&1 || true
+	# what is left of the user's (podman's pause process, a conmon), by pid
+	local pids
+	pids=$(ps -o pid= -u "$PR_UID" 2>/dev/null)
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$PR_UID")" ] && break; sleep 0.1; done
+	userdel "$PR_USER" 2>/dev/null || true
+	sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
+	rm -rf "$PRT"
+}
+
+teardown() {
+	[ -n "${PR_USER:-}" ] || return 0
+	pm husk rm -a -f -t 0 >/dev/null 2>&1 || true
+}
+
+# pm RUNTIME ARGS...: rootless podman as the test user, in its home, with
+# its runtime dir and a clean environment; RUNTIME is husk (the name the
+# shipped containers.conf gives the copy) or runc (Debian's).
+pm() {
+	local rt=$1
+	shift
+	(cd "$PRT/home" && setpriv --reuid="$PR_UID" --regid="$PR_GID" --init-groups \
+		env -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		HOME="$PRT/home" USER="$PR_USER" LOGNAME="$PR_USER" \
+		XDG_RUNTIME_DIR="$PRT/home/run" XDG_CONFIG_HOME="$PRT/home/.config" \
+		podman --runtime "$rt" --root "$PRT/home/storage" --runroot "$PRT/home/run/storage" \
+		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
+		--tmpdir "$PRT/home/run/libpod" ${PM_DEBUG:+--log-level debug} "$@" 2>&1)
+}
+
+# scenario_run RUNTIME: run --rm as root of the user namespace, the user's
+# uid mapped to 0 and the subordinate range after it.
+scenario_run() {
+	run -0 pm "$1" run --rm --network none "$IMG" sh -c 'id -u; cat /proc/self/uid_map'
+	[ "${lines[0]}" = 0 ]
+	[ "$(echo ${lines[1]})" = "0 $PR_UID 1" ]
+	[ "$(echo ${lines[2]})" = "1 $PR_SUBUID 65536" ]
+	run -0 pm "$1" ps -a -q
+	[ -z "$output" ]
+}
+
+# scenario_lifecycle RUNTIME: -d, exec, stop, rm; the runtime's state is
+# under the user's XDG_RUNTIME_DIR, nothing under root's /run.
+scenario_lifecycle() {
+	local rt=$1 name=lc-$(basename "$1")
+	run -0 pm "$rt" run -d --name "$name" --network none "$IMG" sleep 300
+	local id=$output
+	run -0 pm "$rt" inspect -f '{{.State.Status}} {{.OCIRuntime}}' "$name"
+	[ "$output" = "running $rt" ]
+	run -0 pm "$rt" exec "$name" sh -c 'echo exec as $(id -u); cat /proc/1/cmdline | tr "\0" " "'
+	[ "${lines[0]}" = "exec as 0" ]
+	[ "${lines[1]}" = "sleep 300 " ]
+	run -0 pm "$rt" exec -t "$name" tty
+	[ "${output%$'\r'}" = /dev/pts/0 ]
+	[ -d "$PRT/home/run/$rt/$id" ]
+	[ ! -e "/run/$rt/$id" ]
+	run -0 pm "$rt" stop -t 1 "$name"
+	run -0 pm "$rt" inspect -f '{{.State.Status}}' "$name"
+	[ "$output" = exited ]
+	run -0 pm "$rt" rm "$name"
+	[ ! -e "$PRT/home/run/$rt/$id" ]
+}
+
+# scenario_tty RUNTIME: -t gives the container a terminal.
+scenario_tty() {
+	run -0 pm "$1" run --rm -t --network none "$IMG" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo ok'
+	[ "${lines[0]%$'\r'}" = /dev/pts/0 ]
+	[ "${lines[1]%$'\r'}" = ok ]
+}
+
+# scenario_pids RUNTIME: --pids-limit 10 in the container's cgroup (a pure
+# cgroup v2 host with a delegated cgroup), or podman's own warning that it
+# ignores limits (cgroup v1: rootless has no cgroup).
+scenario_pids() {
+	if cgroup_v2 && [ -n "${PODMAN_RL_DELEGATED:-}" ]; then
+		run -0 pm "$1" run --rm --network none --pids-limit 10 "$IMG" \
+			sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/pids.max'
+		[ "${lines[-1]}" = 10 ]
+	elif cgroup_v2; then
+		skip "cgroup v2 without a cgroup delegated to the test user (run in the VM: tests/integration/rootless-cgroup2-vm.sh)"
+	else
+		run -0 pm "$1" run --rm --network none --pids-limit 10 "$IMG" true
+		[[ "$output" == *"Resource limits are not supported and ignored on cgroups V1 rootless systems"* ]]
+	fi
+}
+
+@test "podman rootless [vm] husk: run --rm: id -u 0, the user's uid and subuid range mapped" {
+	scenario_run husk
+}
+
+@test "podman rootless [vm] runc (reference): run --rm" {
+	scenario_run runc
+}
+
+@test "podman rootless husk: run -d, exec (and exec -t), stop, rm; state in XDG_RUNTIME_DIR" {
+	scenario_lifecycle husk
+}
+
+@test "podman rootless runc (reference): run -d, exec, stop, rm" {
+	scenario_lifecycle runc
+}
+
+@test "podman rootless husk: run -t: a terminal" {
+	scenario_tty husk
+}
+
+@test "podman rootless runc (reference): run -t" {
+	scenario_tty runc
+}
+
+@test "podman rootless [vm] husk: --pids-limit" {
+	scenario_pids husk
+}
+
+@test "podman rootless [vm] runc (reference): --pids-limit" {
+	scenario_pids runc
+}
