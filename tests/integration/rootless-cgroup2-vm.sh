@@ -1,0 +1,17 @@
+#!/bin/sh
+# Rootless husk with a delegated cgroup v2 subtree
+# (tests/integration/rootless-cgroup2.bats) in the pure cgroup v2 VM
+# (../shared/tools/run-in-vm.sh), which shares the current directory.
+# Run from the top of a built tree: tests/integration/rootless-cgroup2-vm.sh
+# HUSK (a binary under the current directory, default ./husk) is passed in;
+# RUN_IN_VM overrides the VM tool's path.  Prints TAP; exit status: bats's.
+set -eu
+vm=${RUN_IN_VM:-$(pwd)/../shared/tools/run-in-vm.sh}
+[ -x "$vm" ] || vm=/work/shared/tools/run-in-vm.sh
+if [ ! -f tests/integration/rootless-cgroup2.bats ] || [ ! -x "${HUSK:-./husk}" ]; then
+	echo "rootless-cgroup2-vm.sh: run from a built tree" >&2
+	exit 2
+fi
+[ -x "$vm" ] || { echo "1..0 # SKIP no VM tool for a cgroup v2 kernel"; exit 0; }
+exec "$vm" --mem 1G --timeout 600 --tmpfs /run/husk --env HUSK="${HUSK:-$(pwd)/husk}" -- \
+	bats --tap tests/integration/rootless-cgroup2.bats
