@@ -7,11 +7,11 @@
 # it makes for the user (newuidmap/newgidmap over the subordinate ranges).
 #   - no slirp4netns here: every container runs with --network none;
 #   - on a cgroup v1/hybrid host podman runs rootless containers without a
-#     cgroup and ignores limits (it says so); --pids-limit is checked on a
-#     pure cgroup v2 host whose user has a delegated cgroup
-#     (tests/integration/rootless-cgroup2-vm.sh runs this file there with
-#     PODMAN_RL_DELEGATED=1).
-# Tests whose name has "[vm]" also run in that VM.  PM_DEBUG=1: podman's
+#     cgroup and ignores limits (it says so); on a pure cgroup v2 host
+#     (the VM: tests/integration/rootless-cgroup2-vm.sh runs the tests whose
+#     name has "[vm]") the file delegates a cgroup to the user as systemd
+#     does, podman runs from a leaf in it and --pids-limit is checked in
+#     the container's cgroup below it.  PM_DEBUG=1: podman's
 # debug log in the output.
 
 load helpers
@@ -67,6 +67,19 @@ setup_file() {
 	engine_rootfs_tar "$PRT/home/busybox.tar"
 	chown -R "$PR_USER:$PR_GID" "$PRT/home"
 	chmod 700 "$PRT/home/run"
+	# pure cgroup v2: a subtree delegated as systemd does (Delegate=yes)
+	export DELEG=
+	if cgroup_v2 && grep -qw pids /sys/fs/cgroup/cgroup.controllers; then
+		DELEG="husk-prl-deleg-$$"
+		local D="/sys/fs/cgroup/$DELEG" f
+		echo "+memory +pids" >/sys/fs/cgroup/cgroup.subtree_control
+		mkdir "$D"
+		for f in "" cgroup.procs cgroup.subtree_control cgroup.threads; do
+			chown "$PR_UID:$PR_GID" "$D/$f"
+		done
+		setpriv --reuid="$PR_UID" --regid="$PR_GID" --init-groups sh -c \
+			"mkdir '$D/shell' && echo '+memory +pids' >'$D/cgroup.subtree_control'"
+	fi
 	pm husk import --change 'CMD ["/bin/sh"]' "$PRT/home/busybox.tar" "$IMG" >/dev/null
 }
 
@@ -78,6 +91,8 @@ teardown_file() {
 	pids=$(ps -o pid= -u "$PR_UID" 2>/dev/null)
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$PR_UID")" ] && break; sleep 0.1; done
+	[ -z "${DELEG:-}" ] || [ ! -d "/sys/fs/cgroup/$DELEG" ] ||
+		find "/sys/fs/cgroup/$DELEG" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	userdel "$PR_USER" 2>/dev/null || true
 	sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "$PRT"
@@ -98,7 +113,9 @@ teardown() {
 pm() {
 	local rt=$1
 	shift
-	(cd "$PRT/home" && setpriv --reuid="$PR_UID" --regid="$PR_GID" --init-groups \
+	(cd "$PRT/home" &&
+		if [ -n "$DELEG" ]; then echo $BASHPID >"/sys/fs/cgroup/$DELEG/shell/cgroup.procs"; fi &&
+		setpriv --reuid="$PR_UID" --regid="$PR_GID" --init-groups \
 		env -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
 		HOME="$PRT/home" USER="$PR_USER" LOGNAME="$PR_USER" \
 		XDG_RUNTIME_DIR="$PRT/home/run" XDG_CONFIG_HOME="$PRT/home/.config" \
@@ -147,16 +164,16 @@ scenario_tty() {
 	[ "${lines[1]%$'\r'}" = ok ]
 }
 
-# scenario_pids RUNTIME: --pids-limit 10 in the container's cgroup (a pure
-# cgroup v2 host with a delegated cgroup), or podman's own warning that it
-# ignores limits (cgroup v1: rootless has no cgroup).
+# scenario_pids RUNTIME: --pids-limit 10 in the container's cgroup (pure
+# cgroup v2 with the delegated cgroup as --cgroup-parent), or podman's own
+# warning that it ignores limits (cgroup v1: rootless has no cgroup).
 scenario_pids() {
-	if cgroup_v2 && [ -n "${PODMAN_RL_DELEGATED:-}" ]; then
-		run -0 pm "$1" run --rm --network none --pids-limit 10 "$IMG" \
-			sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup)/pids.max'
+	if [ -n "$DELEG" ]; then
+		run -0 pm "$1" run --rm --network none --cgroup-parent "/$DELEG" --pids-limit 10 "$IMG" \
+			sh -c 'p=$(sed -n "s/^0:://p" /proc/self/cgroup); echo $p; cat /sys/fs/cgroup$p/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max'
 		[ "${lines[-1]}" = 10 ]
 	elif cgroup_v2; then
-		skip "cgroup v2 without a cgroup delegated to the test user (run in the VM: tests/integration/rootless-cgroup2-vm.sh)"
+		skip "cgroup v2 without the pids controller to delegate"
 	else
 		run -0 pm "$1" run --rm --network none --pids-limit 10 "$IMG" true
 		[[ "$output" == *"Resource limits are not supported and ignored on cgroups V1 rootless systems"* ]]

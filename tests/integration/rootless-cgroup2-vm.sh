@@ -1,6 +1,8 @@
 #!/bin/sh
 # Rootless husk with a delegated cgroup v2 subtree
-# (tests/integration/rootless-cgroup2.bats) in the pure cgroup v2 VM
+# (tests/integration/rootless-cgroup2.bats) and rootless podman's "[vm]"
+# tests (tests/engines/podman-rootless.bats: run, --pids-limit in a
+# delegated cgroup, husk and runc) in the pure cgroup v2 VM
 # (../shared/tools/run-in-vm.sh), which shares the current directory.
 # Run from the top of a built tree: tests/integration/rootless-cgroup2-vm.sh
 # HUSK (a binary under the current directory, default ./husk) is passed in;
@@ -14,4 +16,4 @@ if [ ! -f tests/integration/rootless-cgroup2.bats ] || [ ! -x "${HUSK:-./husk}" 
 fi
 [ -x "$vm" ] || { echo "1..0 # SKIP no VM tool for a cgroup v2 kernel"; exit 0; }
 exec "$vm" --mem 1G --timeout 600 --tmpfs /run/husk --env HUSK="${HUSK:-$(pwd)/husk}" -- \
-	bats --tap tests/integration/rootless-cgroup2.bats
+	bats --tap --filter '\[vm\]' tests/integration/rootless-cgroup2.bats tests/engines/podman-rootless.bats

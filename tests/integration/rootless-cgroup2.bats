@@ -144,13 +144,13 @@ check_output() {
 	[ ! -d "/sys/fs/cgroup/$DELEG/$ID" ]
 }
 
-@test "rootless cgroup v2 delegated: husk applies memory.limit and pids.limit; a fork bomb stops at pids.max" {
+@test "rootless cgroup v2 [vm] delegated: husk applies memory.limit and pids.limit; a fork bomb stops at pids.max" {
 	bundle "$SCRIPT"
 	run -0 as_user "$RL_HUSK" run -b "$B" "$ID"
 	check_output
 }
 
-@test "rootless cgroup v2 delegated: runc (reference) alike" {
+@test "rootless cgroup v2 [vm] delegated: runc (reference) alike" {
 	command -v runc >/dev/null || skip "runc is not installed"
 	bundle "$SCRIPT"
 	run -0 as_user runc --root "$XDG/runc" run -b "$B" "$ID"
