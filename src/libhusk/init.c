@@ -186,8 +186,8 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .in_runtime_mntns = husk_rootfs_in_runtime_mntns(spec),
       /* or in the runtime's own (rootless podman's): host devices are bound,
        * not made */
-      .in_userns = a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0 ||
-                   husk_in_user_namespace(),
+      .in_userns =
+          a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0 || husk_in_user_namespace(),
       .source_trees = a->source_trees,
       .cgroup_path = a->cgroup_path,
   };

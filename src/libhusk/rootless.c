@@ -29,9 +29,7 @@ bool husk_in_user_namespace(void) {
   return !(n == 3 && inside == 0 && outside == 0 && len == 4294967295UL);
 }
 
-bool husk_rootless_detect(void) {
-  return geteuid() != 0 || husk_in_user_namespace();
-}
+bool husk_rootless_detect(void) { return geteuid() != 0 || husk_in_user_namespace(); }
 
 bool husk_rootless_mode(const char *flag) {
   if (flag && strcmp(flag, "true") == 0)
