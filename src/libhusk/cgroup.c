@@ -182,24 +182,6 @@ void husk_cg_devnum(char *buf, size_t size, bool has, int64_t num) {
 
 /* ---- v1 hierarchies --------------------------------------------------- */
 
-/* Unescape mountinfo's octal escapes (\040 for a space) in place.  Only a
- * backslash and three octal digits that fit a byte is an escape: with any
- * other byte after it the digit arithmetic shifted a negative value (found
- * by tests/fuzz/fuzz_mountinfo, corpus/mountinfo/regress-bad-escape*). */
-static void unescape(char *s) {
-  char *w = s;
-  for (char *r = s; *r; r++) {
-    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-        r[3] <= '7') {
-      *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-      r += 3;
-    } else {
-      *w++ = *r;
-    }
-  }
-  *w = '\0';
-}
-
 /* The controllers of a v1 superblock from its options: everything but the
  * generic mount options. */
 static char *controllers_of(const char *super_opts) {
@@ -247,7 +229,7 @@ void husk_cg_v1_parse(FILE *f, struct husk_cg_v1 *l) {
     char super[1024];
     if (sep == NULL || sscanf(sep + 3, "%63s %*s %1023s", fstype, super) != 2)
       continue;
-    unescape(mnt);
+    husk_mountinfo_unescape(mnt);
     if (strcmp(fstype, "cgroup") != 0 || strncmp(mnt, HUSK_CG_ROOT "/", sizeof(HUSK_CG_ROOT)) != 0)
       continue;
     _cleanup_free_ char *key = husk_xasprintf(" %s ", devno);

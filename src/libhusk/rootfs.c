@@ -377,20 +377,6 @@ static int attach_tree(const struct mnt *mt, int tree, int target_fd, husk_error
 
 /* ---- cgroup ------------------------------------------------------------- */
 
-static void unescape_octal(char *s) {
-  char *out = s;
-  for (char *p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-        p[3] <= '7') {
-      *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-      p += 3;
-    } else {
-      *out++ = *p;
-    }
-  }
-  *out = '\0';
-}
-
 bool husk_mountinfo_parse_line(char *line, struct mountinfo_entry *e) {
   char *fields[6] = {0}, *save = NULL, *tok;
   int n = 0;
@@ -409,8 +395,8 @@ bool husk_mountinfo_parse_line(char *line, struct mountinfo_entry *e) {
   e->target = fields[4];
   e->fstype = fstype;
   e->super_opts = super;
-  unescape_octal(e->root);
-  unescape_octal(e->target);
+  husk_mountinfo_unescape(e->root);
+  husk_mountinfo_unescape(e->target);
   return true;
 }
 

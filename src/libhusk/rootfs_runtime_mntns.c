@@ -36,20 +36,6 @@ static int top_mount_id(const char *path, uint64_t *id) {
   return 0;
 }
 
-static void unescape_octal(char *s) {
-  char *out = s;
-  for (char *p = s; *p; p++) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-        p[3] <= '7') {
-      *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-      p += 3;
-    } else {
-      *out++ = *p;
-    }
-  }
-  *out = '\0';
-}
-
 /* Mount `id` is at `path` in our mount namespace (mountinfo's first and
  * fifth fields): then it is the one create made, seen from where it was
  * made. */
@@ -67,7 +53,7 @@ static bool mounted_here(uint64_t id, const char *path) {
       fields[n++] = tok;
     if (n < 5 || strtoull(fields[0], NULL, 10) != id)
       continue;
-    unescape_octal(fields[4]);
+    husk_mountinfo_unescape(fields[4]);
     return strcmp(fields[4], path) == 0;
   }
   return false;

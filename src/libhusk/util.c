@@ -173,3 +173,17 @@ int husk_fds_keep_only_preserved(int preserve_fds, husk_error_t *err) {
     return husk_error_set(err, errno, "close_range");
   return 0;
 }
+
+void husk_mountinfo_unescape(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+        r[3] <= '7') {
+      *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+      r += 3;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+}

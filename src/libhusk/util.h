@@ -72,4 +72,10 @@ int husk_fds_close_others(int preserve_fds, const int *keep, size_t n, husk_erro
 /* mkdir -p with `mode` for the directories it creates. */
 int husk_mkdir_p(const char *path, mode_t mode, husk_error_t *err);
 
+/* Unescape mountinfo's octal escapes (\040 for a space) in place.  Only a
+ * backslash and three octal digits that fit a byte is an escape (anything
+ * else after a backslash once made the arithmetic shift a negative value:
+ * tests/fuzz/corpus/mountinfo/regress-bad-escape*). */
+void husk_mountinfo_unescape(char *s);
+
 #endif
