@@ -21,6 +21,7 @@
 
 #include "cgroup.h"
 #include "cgroup_systemd.h"
+#include "exec_steps.h"
 #include "hooks.h"
 #include "husk/state.h"
 #include "init.h"
@@ -123,6 +124,9 @@ static int move_above(int fd, int min_fd) {
 }
 
 static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) {
+  /* Before anything is made (the init checks again where it writes them). */
+  if (husk_sysctl_check(spec, err) < 0)
+    return husk_error_prefix(err, "config.json");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
   /* A UTS namespace joined by path is the container's own too: the names
    * are set there, as runc and crun do. */
@@ -230,9 +234,7 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
     return -1;
   husk_sync_msg_free(&msg);
 
-  if (husk_process_start_time(c->pid, &c->state.init_start_time, err) < 0)
-    return -1;
-  c->state.pid = c->pid;
+  /* pid and start time are in c->state since the clone (create saved them). */
   /* prestart, createRuntime and createContainer run after the environment
    * is created (lifecycle steps 3-5 follow step 2), so their state says
    * "created", as crun gives it (runc 1.1 says "creating"). */
