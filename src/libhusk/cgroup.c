@@ -799,6 +799,11 @@ static int check_common(const struct husk_resources *res, husk_error_t *err) {
     if (c->has_quota && c->has_burst && c->quota > 0 && c->burst > (uint64_t)c->quota)
       return husk_error_set(err, EINVAL, "linux.resources.cpu.burst: %llu is above quota %lld",
                             (unsigned long long)c->burst, (long long)c->quota);
+    /* The kernel's range, on v1 and v2 alike (v1 would clamp silently; a
+     * uint64 above INT64_MAX was once written as -1). */
+    if (c->has_shares && c->shares != 0 && (c->shares < 2 || c->shares > 262144))
+      return husk_error_set(err, EINVAL, "linux.resources.cpu.shares: %llu is outside 2..262144",
+                            (unsigned long long)c->shares);
     if (c->has_idle && c->idle != 0 && c->idle != 1)
       return husk_error_set(err, EINVAL, "linux.resources.cpu.idle: must be 0 or 1, got %lld",
                             (long long)c->idle);

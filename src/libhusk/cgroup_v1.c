@@ -101,11 +101,6 @@ static int check_memory(const struct v1ctx *c, const struct husk_memory *m, husk
 static int check_cpu(const struct v1ctx *c, const struct husk_cpu *p, husk_error_t *err) {
   if ((p->has_shares || p->has_quota || p->has_period) && need(c, "cpu", R "cpu", err) < 0)
     return -1;
-  /* The kernel's range (it would clamp silently; a uint64 above INT64_MAX
-   * was written as -1): refuse as on v2. */
-  if (p->has_shares && p->shares != 0 && (p->shares < 2 || p->shares > 262144))
-    return husk_error_set(err, EINVAL, R "cpu.shares: %llu is outside 2..262144",
-                          (unsigned long long)p->shares);
   /* burst and idle are newer than the rest (5.14, 5.15): a kernel without
    * them can still honour a 0, the default. */
   if (p->has_burst && p->burst != 0 &&

@@ -113,9 +113,6 @@ static int check_cpu(const struct v2ctx *c, const struct husk_cpu *p, husk_error
     return husk_error_set(err, ENOTSUP,
                           R "cpu.%s: realtime scheduling is not supported on cgroup v2",
                           p->has_realtime_runtime ? "realtimeRuntime" : "realtimePeriod");
-  if (p->has_shares && p->shares != 0 && (p->shares < 2 || p->shares > 262144))
-    return husk_error_set(err, EINVAL, R "cpu.shares: %llu is outside 2..262144",
-                          (unsigned long long)p->shares);
   if ((p->has_shares || p->has_quota || p->has_period || p->has_burst || p->has_idle) &&
       need(c, "cpu", R "cpu", err) < 0)
     return -1;
