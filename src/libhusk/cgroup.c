@@ -369,11 +369,35 @@ static int expand_slice(const char *slice, char **out, husk_error_t *err) {
  * init there (clone3 needs it before systemd knows the unit); then
  * husk_cgroup_systemd_start asks systemd for the transient scope, which
  * adopts the directory. */
+/* Where the manager's units live: "" for the system manager; a user
+ * manager's own cgroup, asked once per command (it does not move). */
+static int systemd_manager_root(const char **out, husk_error_t *err) {
+  static char *user_root;
+  if (!husk_systemd_user_manager()) {
+    if (!systemd_running())
+      return husk_error_set(err, ENOTSUP,
+                            "systemd cgroup driver requested but systemd is not running");
+    *out = "";
+    return 0;
+  }
+  if (user_root == NULL && husk_systemd_manager_cgroup(&user_root, err) < 0)
+    return husk_error_prefix(err, "systemd cgroup driver requested as a rootless user, but the "
+                                  "systemd user manager cannot be asked for its cgroup");
+  *out = user_root;
+  return 0;
+}
+
+/* runc's default slices: a rootless caller's units go to its manager's
+ * user.slice. */
+static const char *systemd_default_slice(void) {
+  return husk_systemd_user_manager() ? "user.slice" : "system.slice";
+}
+
 static int systemd_path(const char *value, const char *id, char **out, husk_error_t *err) {
-  if (!systemd_running())
-    return husk_error_set(err, ENOTSUP,
-                          "systemd cgroup driver requested but systemd is not running");
-  _cleanup_free_ char *dflt = husk_xasprintf("system.slice:husk:%s", id);
+  const char *root;
+  if (systemd_manager_root(&root, err) < 0)
+    return -1;
+  _cleanup_free_ char *dflt = husk_xasprintf("%s:husk:%s", systemd_default_slice(), id);
   const char *v = value ? value : dflt;
   const char *c1 = strchr(v, ':');
   const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -388,7 +412,7 @@ static int systemd_path(const char *value, const char *id, char **out, husk_erro
   if (*name == '\0' || strchr(name, '/') || strchr(prefix, '/'))
     return husk_error_set(err, EINVAL, "linux.cgroupsPath: invalid systemd unit name in \"%s\"", v);
   _cleanup_free_ char *slice_path = NULL;
-  if (expand_slice(*slice ? slice : "system.slice", &slice_path, err) < 0)
+  if (expand_slice(*slice ? slice : systemd_default_slice(), &slice_path, err) < 0)
     return -1;
   size_t nlen = strlen(name);
   if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0) {
@@ -396,13 +420,13 @@ static int systemd_path(const char *value, const char *id, char **out, husk_erro
     _cleanup_free_ char *sub = NULL;
     if (expand_slice(name, &sub, err) < 0)
       return -1;
-    *out = husk_xstrdup(sub);
+    *out = husk_xasprintf("%s%s", root, sub);
     return 0;
   }
   if (*prefix)
-    *out = husk_xasprintf("%s/%s-%s.scope", slice_path, prefix, name);
+    *out = husk_xasprintf("%s%s/%s-%s.scope", root, slice_path, prefix, name);
   else
-    *out = husk_xasprintf("%s/%s.scope", slice_path, name);
+    *out = husk_xasprintf("%s%s/%s.scope", root, slice_path, name);
   return 0;
 }
 
@@ -419,10 +443,11 @@ static int systemd_unit(const struct husk_spec *spec, const char *id, char **sli
   _cleanup_free_ char *path = NULL;
   if (systemd_path(value, id, &path, err) < 0) /* validates the value */
     return -1;
-  _cleanup_free_ char *dflt = husk_xasprintf("system.slice:husk:%s", id);
+  _cleanup_free_ char *dflt = husk_xasprintf("%s:husk:%s", systemd_default_slice(), id);
   const char *v = value ? value : dflt;
   const char *c1 = strchr(v, ':'), *c2 = strchr(c1 + 1, ':');
-  *slice = c1 == v ? husk_xstrdup("system.slice") : husk_xasprintf("%.*s", (int)(c1 - v), v);
+  *slice =
+      c1 == v ? husk_xstrdup(systemd_default_slice()) : husk_xasprintf("%.*s", (int)(c1 - v), v);
   const char *name = c2 + 1;
   size_t nlen = strlen(name);
   if (nlen > 6 && strcmp(name + nlen - 6, ".slice") == 0)
@@ -773,6 +798,27 @@ int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err
     if (husk_cg_write(d.dir[i], "cgroup.procs", buf, err) < 0)
       return husk_error_prefix(err, "move process %d into cgroup %s", (int)pid, cg->path);
   return 0;
+}
+
+int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err) {
+  /* The unified hierarchy's line "0::<path>" of /proc/PID/cgroup. */
+  _cleanup_free_ char *file = husk_xasprintf("/proc/%d/cgroup", (int)pid);
+  _cleanup_free_ char *text = NULL;
+  if (husk_read_file(file, 64 * 1024, &text, NULL, err) < 0)
+    return -1;
+  for (char *line = text; line && *line;) {
+    char *nl = strchr(line, '\n');
+    if (nl)
+      *nl = '\0';
+    if (strncmp(line, "0::", 3) == 0 && strcmp(line + 3, cg->path) == 0)
+      return 0;
+    line = nl ? nl + 1 : NULL;
+  }
+  return husk_error_set_quiet(err, EACCES,
+                              "process %d is not in cgroup %s: it could not be moved there (the "
+                              "caller may not write the common ancestor's cgroup.procs) and "
+                              "systemd did not move it either",
+                              (int)pid, cg->path);
 }
 
 /* What no cgroup version accepts, checked before anything is written. */

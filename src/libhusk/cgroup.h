@@ -70,6 +70,9 @@ int husk_cgroup_load(const char *path, struct husk_cgroup *cg, husk_error_t *err
 /* Move a process into the container's cgroup (every v1 hierarchy; v2 when
  * clone3 could not place it there). */
 int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err);
+/* The process is in the container's cgroup of the unified hierarchy (an
+ * error naming both when it is not). */
+int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err);
 
 /* Apply (or update) resources.  Invalid values are refused before anything
  * is written, with the field named: "linux.resources.memory.limit: ...". */

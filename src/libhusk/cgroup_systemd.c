@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rootless.h"
 #include "util.h"
 
 #define SD_DEST "org.freedesktop.systemd1"
@@ -262,10 +263,50 @@ int husk_systemd_stop_scope_on(struct husk_dbus_conn *c, const char *unit_name, 
   return 0;
 }
 
+bool husk_systemd_user_manager(void) { return husk_rootless_detect(); }
+
+/* root's units go to the system manager; a rootless caller's to its own
+ * user manager (runc's choice too). */
+static int connect_manager(struct husk_dbus_conn *c, husk_error_t *err) {
+  if (husk_systemd_user_manager())
+    return husk_dbus_connect_systemd_user(c, err);
+  return husk_dbus_connect_systemd(c, err);
+}
+
+int husk_systemd_manager_cgroup_on(struct husk_dbus_conn *c, char **out, husk_error_t *err) {
+  struct husk_dbus_writer body = {0};
+  struct husk_dbus_msg reply;
+  husk_dbus_put_string(&body, SD_MANAGER);
+  husk_dbus_put_string(&body, "ControlGroup");
+  int r = husk_dbus_call(c, "systemd Get ControlGroup", SD_DEST, SD_PATH,
+                         "org.freedesktop.DBus.Properties", "Get", "ss", &body,
+                         HUSK_SYSTEMD_TIMEOUT_MS, &reply, NULL, err);
+  husk_dbus_writer_free(&body);
+  if (r < 0)
+    return -1;
+  struct husk_dbus_reader rd;
+  const char *cg;
+  husk_dbus_reader_init(&rd, &reply);
+  r = husk_dbus_get_variant_string(&rd, &cg, err);
+  if (r == 0)
+    *out = husk_xstrdup(cg);
+  husk_dbus_msg_free(&reply);
+  return r < 0 ? husk_error_prefix(err, "systemd Get ControlGroup") : 0;
+}
+
+int husk_systemd_manager_cgroup(char **out, husk_error_t *err) {
+  struct husk_dbus_conn c;
+  if (connect_manager(&c, err) < 0)
+    return -1;
+  int r = husk_systemd_manager_cgroup_on(&c, out, err);
+  husk_dbus_close(&c);
+  return r;
+}
+
 int husk_systemd_start_scope(const char *slice, const char *unit_name, pid_t pid,
                              const struct husk_resources *res, husk_error_t *err) {
   struct husk_dbus_conn c;
-  if (husk_dbus_connect_systemd(&c, err) < 0)
+  if (connect_manager(&c, err) < 0)
     return husk_error_prefix(err, "start systemd unit %s", unit_name ? unit_name : "");
   int r = husk_systemd_start_scope_on(&c, slice, unit_name, pid, res, HUSK_SYSTEMD_TIMEOUT_MS, err);
   husk_dbus_close(&c);
@@ -274,7 +315,7 @@ int husk_systemd_start_scope(const char *slice, const char *unit_name, pid_t pid
 
 int husk_systemd_stop_scope(const char *unit_name, husk_error_t *err) {
   struct husk_dbus_conn c;
-  if (husk_dbus_connect_systemd(&c, err) < 0)
+  if (connect_manager(&c, err) < 0)
     return husk_error_prefix(err, "stop systemd unit %s", unit_name ? unit_name : "");
   int r = husk_systemd_stop_scope_on(&c, unit_name, HUSK_SYSTEMD_TIMEOUT_MS, err);
   husk_dbus_close(&c);

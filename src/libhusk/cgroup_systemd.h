@@ -5,6 +5,7 @@
 #ifndef HUSK_CGROUP_SYSTEMD_H
 #define HUSK_CGROUP_SYSTEMD_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "dbus_min.h"
@@ -28,6 +29,16 @@ int husk_systemd_start_scope(const char *slice, const char *unit_name, pid_t pid
  * goes away by itself when its last process exits) is not an error.  A
  * failed unit is reset so that its name can be used again. */
 int husk_systemd_stop_scope(const char *unit_name, husk_error_t *err);
+
+/* Units go to the caller's own systemd user manager when husk is rootless
+ * (husk_rootless_detect), else to the system manager. */
+bool husk_systemd_user_manager(void);
+
+/* The manager's own cgroup (its "ControlGroup" property), under which its
+ * slices and units live: "" for the system manager, and e.g.
+ * "/user.slice/user-1000.slice/user@1000.service" for a user's. */
+int husk_systemd_manager_cgroup(char **out, husk_error_t *err);
+int husk_systemd_manager_cgroup_on(struct husk_dbus_conn *c, char **out, husk_error_t *err);
 
 /* The same over a connection made already (tests: a socketpair to a fake
  * systemd), waiting at most timeout_ms for each step. */

@@ -103,7 +103,10 @@ static pid_t clone_init(int flags, int cgroup_fd, bool *in_cgroup) {
       *in_cgroup = true;
       return pid;
     }
-    if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP)
+    /* EACCES: a rootless caller outside its delegated tree (an ssh
+     * session's scope); systemd's user manager moves the init then. */
+    if (errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EOPNOTSUPP &&
+        errno != EACCES)
       return -1;
     args.flags &= ~(uint64_t)CLONE_INTO_CGROUP;
     args.cgroup = 0;
@@ -502,10 +505,22 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
     goto fail;
-  if (use_cgroup && !in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0)
-    goto fail;
+  bool systemd_moves = false;
+  if (use_cgroup && !in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0) {
+    /* A user may not move a process out of a cgroup it does not own (its
+     * login session's scope); its systemd manager does it as it starts the
+     * scope, asking the system manager when it must (runc relies on that
+     * too).  Whether it did is checked below. */
+    if (!opts->systemd_cgroup || !husk_systemd_user_manager() ||
+        (err->errnum != EACCES && err->errnum != EPERM))
+      goto fail;
+    husk_error_clear(err);
+    systemd_moves = true;
+  }
   if (opts->systemd_cgroup &&
       husk_cgroup_systemd_start(spec, opts->id, &cg, c.pid, &systemd_unit, err) < 0)
+    goto fail;
+  if (systemd_moves && husk_cgroup_check_member(&cg, c.pid, err) < 0)
     goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_IN_CGROUP, NULL, -1, err) < 0)
     goto fail;

@@ -100,6 +100,8 @@ void husk_dbus_reader_init(struct husk_dbus_reader *r, const struct husk_dbus_ms
 int husk_dbus_get_u32(struct husk_dbus_reader *r, uint32_t *v, husk_error_t *err);
 int husk_dbus_get_string(struct husk_dbus_reader *r, const char **s, husk_error_t *err);
 int husk_dbus_get_path(struct husk_dbus_reader *r, const char **s, husk_error_t *err);
+/* A variant holding a string ("v" of "s"), as Properties.Get returns. */
+int husk_dbus_get_variant_string(struct husk_dbus_reader *r, const char **s, husk_error_t *err);
 /* Step over the next complete argument of any type. */
 int husk_dbus_skip(struct husk_dbus_reader *r, husk_error_t *err);
 
@@ -120,9 +122,17 @@ struct husk_dbus_conn {
 /* Connect to `path` (a unix socket), authenticate with EXTERNAL as our
  * uid, and, when `bus` is set, say Hello to the bus daemon. */
 int husk_dbus_connect(const char *path, bool bus, struct husk_dbus_conn *c, husk_error_t *err);
+/* The same; with claim_uid false, EXTERNAL names no uid and the server
+ * takes the socket's peer credentials (works inside a user namespace). */
+int husk_dbus_connect_with(const char *path, bool bus, bool claim_uid, struct husk_dbus_conn *c,
+                           husk_error_t *err);
 /* systemd's private socket /run/systemd/private (no bus daemon needed),
  * else the system bus at /run/dbus/system_bus_socket. */
 int husk_dbus_connect_systemd(struct husk_dbus_conn *c, husk_error_t *err);
+/* The calling user's systemd manager: $XDG_RUNTIME_DIR/systemd/private,
+ * else the session bus (DBUS_SESSION_BUS_ADDRESS's unix:path=, or
+ * $XDG_RUNTIME_DIR/bus), authenticated by peer credentials. */
+int husk_dbus_connect_systemd_user(struct husk_dbus_conn *c, husk_error_t *err);
 /* An already connected socket (tests: a socketpair), after authentication. */
 void husk_dbus_conn_from_fd(struct husk_dbus_conn *c, int fd);
 void husk_dbus_close(struct husk_dbus_conn *c);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Rootless husk with a delegated cgroup v2 subtree
-# (tests/integration/rootless-cgroup2.bats) and rootless podman's "[vm]"
+# (tests/integration/rootless-cgroup2.bats), --systemd-cgroup through a
+# systemd user manager (tests/integration/rootless-systemd-user.bats) and rootless podman's "[vm]"
 # tests (tests/engines/podman-rootless.bats: run, --pids-limit in a
 # delegated cgroup, husk and runc) in the pure cgroup v2 VM
 # (../shared/tools/run-in-vm.sh), which shares the current directory.
@@ -16,4 +17,4 @@ if [ ! -f tests/integration/rootless-cgroup2.bats ] || [ ! -x "${HUSK:-./husk}" 
 fi
 [ -x "$vm" ] || { echo "1..0 # SKIP no VM tool for a cgroup v2 kernel"; exit 0; }
 exec "$vm" --mem 1G --timeout 600 --tmpfs /run/husk --env HUSK="${HUSK:-$(pwd)/husk}" -- \
-	bats --tap --filter '\[vm\]' tests/integration/rootless-cgroup2.bats tests/engines/podman-rootless.bats
+	bats --tap --filter '\[vm\]' tests/integration/rootless-cgroup2.bats tests/integration/rootless-systemd-user.bats tests/engines/podman-rootless.bats

@@ -430,9 +430,18 @@ static void fake_serve(int fd) {
   for (size_t i = 0; uid[i]; i++)
     snprintf(want + strlen(want), 3, "%02x", (unsigned char)uid[i]);
   char nul;
-  if (read_exact(fd, &nul, 1) < 0 || nul != '\0' || fake_read_line(fd, line, sizeof(line)) < 0 ||
-      strcmp(line, want) != 0)
+  if (read_exact(fd, &nul, 1) < 0 || nul != '\0' || fake_read_line(fd, line, sizeof(line)) < 0)
     _exit(2);
+  if (strcmp(line, "AUTH EXTERNAL") == 0) {
+    /* No uid claimed: ask for it, as sd-bus does, and take an empty one
+     * (the peer's credentials). */
+    const char data[] = "DATA\r\n";
+    if (husk_write_all(fd, data, sizeof(data) - 1) < 0 ||
+        fake_read_line(fd, line, sizeof(line)) < 0 || strcmp(line, "DATA") != 0)
+      _exit(2);
+  } else if (strcmp(line, want) != 0) {
+    _exit(2);
+  }
   const char ok[] = "OK 0123456789abcdef0123456789abcdef\r\n";
   if (husk_write_all(fd, ok, sizeof(ok) - 1) < 0 || fake_read_line(fd, line, sizeof(line)) < 0 ||
       strcmp(line, "BEGIN") != 0)
@@ -486,6 +495,18 @@ static void fake_serve(int fd) {
           job_removed(fd, job, unit, strcmp(unit, "fail.scope") == 0 ? "failed" : "done");
       }
       job++;
+    } else if (strcmp(m.member, "Get") == 0) {
+      const char *iface = NULL, *prop = NULL;
+      if (strcmp(m.signature, "ss") != 0 || husk_dbus_get_string(&rd, &iface, NULL) < 0 ||
+          husk_dbus_get_string(&rd, &prop, NULL) < 0 ||
+          strcmp(iface, "org.freedesktop.systemd1.Manager") != 0 ||
+          strcmp(prop, "ControlGroup") != 0)
+        _exit(3);
+      struct husk_dbus_writer b = {0};
+      husk_dbus_put_signature(&b, "s");
+      husk_dbus_put_string(&b, "/user.slice/user-1000.slice/user@1000.service");
+      reply(fd, &m, "v", &b);
+      husk_dbus_writer_free(&b);
     } else if (strcmp(m.member, "StopUnit") == 0) {
       if (strcmp(m.signature, "ss") != 0 || husk_dbus_get_string(&rd, &unit, NULL) < 0)
         _exit(3);
@@ -520,7 +541,7 @@ static void test_fake_systemd(void) {
   pid_t child = fork();
   if (child == 0) {
     free(husk_steal_ptr(sock)); /* the parent's; valgrind checks the child too */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
       int fd = accept(lfd, NULL, NULL);
       if (fd < 0)
         _exit(4);
@@ -581,6 +602,21 @@ static void test_fake_systemd(void) {
   if (r == 0) {
     r = husk_systemd_start_scope_on(&c, "s.slice", "bus.scope", 7, NULL, 5000, &err);
     tap_ok(r == 0, "StartTransientUnit over the bus: %s", err.msg ? err.msg : "ok");
+    husk_error_clear(&err);
+    husk_dbus_close(&c);
+  }
+  husk_error_clear(&err);
+
+  /* As to a user manager: no uid claimed (inside a user namespace our euid
+   * is not what the server sees), then its ControlGroup property. */
+  r = husk_dbus_connect_with(sock, false, false, &c, &err);
+  tap_ok(r == 0, "SASL EXTERNAL by peer credentials (AUTH EXTERNAL, DATA): %s",
+         err.msg ? err.msg : "ok");
+  if (r == 0) {
+    _cleanup_free_ char *cg = NULL;
+    r = husk_systemd_manager_cgroup_on(&c, &cg, &err);
+    tap_ok(r == 0 && cg && strcmp(cg, "/user.slice/user-1000.slice/user@1000.service") == 0,
+           "the manager's ControlGroup property read from its variant: %s", err.msg ? err.msg : cg);
     husk_error_clear(&err);
     husk_dbus_close(&c);
   }

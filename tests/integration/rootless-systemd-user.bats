@@ -1,0 +1,213 @@
+#!/usr/bin/env bats
+# Rootless husk with --systemd-cgroup through the test user's own systemd
+# *user* manager (issue 11), on a pure cgroup v2 host only
+# (tests/integration/rootless-cgroup2-vm.sh runs it in the VM).  The file
+# lays out what logind and user@.service make for a logged-in user: the
+# cgroup /user.slice/user-UID.slice/user@UID.service delegated to the user
+# (memory, pids, cpu, as Debian's user@.service says), $XDG_RUNTIME_DIR, and
+# `systemd --user` running there as the user.  As the user, husk must ask
+# that manager for a transient scope in its user.slice (runc's default for
+# rootless), with the limits applied, and delete must stop the scope.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
+
+why_not() {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root (to make the test user and delegate)"; return; }
+	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
+		{ echo "not a pure cgroup v2 host (run tests/integration/rootless-cgroup2-vm.sh)"; return; }
+	[ -x /lib/systemd/systemd ] || { echo "systemd is not installed (/lib/systemd/systemd)"; return; }
+	[ -d /run/systemd/system ] && { echo "systemd already runs this host: test on a real login instead"; return; }
+	[ -w /run ] || { echo "/run is not writable (the user manager wants /run/systemd/system)"; return; }
+	command -v useradd >/dev/null || { echo "no useradd"; return; }
+	command -v setpriv >/dev/null || { echo "no setpriv"; return; }
+}
+
+setup_file() {
+	export SKIP_WHY
+	SKIP_WHY=$(why_not)
+	[ -z "$SKIP_WHY" ] || return 0
+	export SU_USER="hsd$$"
+	export TOP="$BATS_FILE_TMPDIR/sdu"
+	local d="$BATS_FILE_TMPDIR"
+	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	mkdir -p "$TOP/home/run"
+	chmod 755 "$TOP"
+	useradd -M -d "$TOP/home" -s /bin/sh "$SU_USER"
+	export SU_UID=$(id -u "$SU_USER") SU_GID=$(id -g "$SU_USER")
+	cp "$HUSK" "$TOP/husk"
+	chmod 755 "$TOP/husk"
+	export SU_HUSK="$TOP/husk"
+	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$TOP/home/base" >/dev/null
+	rm "$TOP/home/base/config.json"
+	chown -R "$SU_USER:$SU_GID" "$TOP/home"
+	chmod 700 "$TOP/home/run"
+	export XDG="$TOP/home/run"
+	# What systemd makes for user@UID.service (Delegate=pids memory cpu).
+	export MGR="/user.slice/user-$SU_UID.slice/user@$SU_UID.service"
+	local f
+	echo "+memory +pids +cpu" >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "/sys/fs/cgroup/user.slice/user-$SU_UID.slice"
+	echo "+memory +pids +cpu" >/sys/fs/cgroup/user.slice/cgroup.subtree_control
+	echo "+memory +pids +cpu" >"/sys/fs/cgroup/user.slice/user-$SU_UID.slice/cgroup.subtree_control"
+	mkdir "/sys/fs/cgroup$MGR"
+	for f in "" cgroup.procs cgroup.subtree_control cgroup.threads; do
+		chown "$SU_UID:$SU_GID" "/sys/fs/cgroup$MGR/$f"
+	done
+	# `systemd --user` refuses to start unless the system "has been booted
+	# with systemd" (sd_booted: this directory); the VM's /run is its own.
+	mkdir -p /run/systemd/system
+	# The manager, as the user, in its cgroup; it moves itself to init.scope.
+	(echo $BASHPID >"/sys/fs/cgroup$MGR/cgroup.procs" &&
+		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
+			env -i HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			/lib/systemd/systemd --user --log-target=kmsg) </dev/null >"$TOP/manager.log" 2>&1 3>&- &
+	# a session scope of the user's, outside the manager's tree
+	mkdir "/sys/fs/cgroup/user.slice/user-$SU_UID.slice/session-t.scope"
+	local st=""
+	for _ in $(seq 240); do
+		st=$(setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups env XDG_RUNTIME_DIR="$XDG" \
+			timeout 5 systemctl --user is-system-running 2>&1) || true
+		case "$st" in running | degraded) break ;; esac
+		kill -0 $! 2>/dev/null || break
+		sleep 0.5
+	done
+	# a terminal's leaf in the manager's tree, made by the user
+	setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups mkdir "/sys/fs/cgroup$MGR/husk-term"
+	echo "$st" >"$TOP/manager.state"
+}
+
+teardown_file() {
+	if [ -z "${SU_USER:-}" ]; then return 0; fi
+	local pids
+	pids=$(ps -o pid= -u "$SU_UID" 2>/dev/null)
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$SU_UID")" ] && break; sleep 0.1; done
+	find "/sys/fs/cgroup/user.slice/user-$SU_UID.slice" -depth -type d -exec rmdir {} + 2>/dev/null
+	userdel "$SU_USER" 2>/dev/null || true
+	rmdir /run/systemd/system /run/systemd 2>/dev/null || true
+	rm -rf "$TOP"
+}
+
+setup() {
+	[ -z "$SKIP_WHY" ] || skip "$SKIP_WHY"
+	ID="sd$$-$BATS_TEST_NUMBER"
+	B="$TOP/home/b$BATS_TEST_NUMBER"
+}
+
+teardown() {
+	if [ -z "${SU_USER:-}" ]; then return 0; fi
+	as_user "$SU_HUSK" --systemd-cgroup delete --force "$ID" >/dev/null 2>&1 || true
+	rm -rf "$B"
+}
+
+# as_user CMD...: CMD as the test user with its login environment, from a
+# leaf of the manager's tree, as a terminal of a desktop session runs.
+as_user() {
+	(cd "$TOP/home" && echo $BASHPID >"/sys/fs/cgroup$MGR/husk-term/cgroup.procs" &&
+		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
+			env HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" "$@")
+}
+
+# from_outside CMD...: the same from a cgroup the user does not own (as an
+# ssh session's scope): with no system manager here to help, the user
+# manager cannot move a process from there.
+from_outside() {
+	(cd "$TOP/home" && echo $BASHPID >"/sys/fs/cgroup/user.slice/user-$SU_UID.slice/session-t.scope/cgroup.procs" &&
+		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
+			env HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" "$@")
+}
+
+# bundle CGROUPSPATH: $B as the user, `husk spec --rootless`, `sleep 1000`,
+# a 64 MiB memory limit and 20 pids; no cgroupsPath when CGROUPSPATH is "".
+bundle() {
+	as_user mkdir -p "$B"
+	as_user cp -a "$TOP/home/base/rootfs" "$B/rootfs"
+	as_user "$SU_HUSK" spec --rootless --bundle "$B"
+	python3 - "$B/config.json" "$1" <<-'PY'
+		import json, sys
+		p = sys.argv[1]
+		c = json.load(open(p))
+		c["process"]["args"] = ["sleep", "1000"]
+		c["process"]["terminal"] = False
+		if sys.argv[2]:
+		    c["linux"]["cgroupsPath"] = sys.argv[2]
+		c["linux"]["resources"] = {"memory": {"limit": 67108864}, "pids": {"limit": 20}}
+		json.dump(c, open(p, "w"), indent=1)
+	PY
+}
+
+@test "[vm] the test user's systemd --user manager is up" {
+	run cat "$TOP/manager.state"
+	[[ "$output" == running || "$output" == degraded ]] || {
+		cat "$TOP/manager.log"
+		false
+	}
+}
+
+@test "[vm] --systemd-cgroup as a user: a scope of the user manager's user.slice, limits applied, delete stops it" {
+	bundle "user.slice:husk:$ID"
+	as_user "$SU_HUSK" --systemd-cgroup run -d --bundle "$B" "$ID" </dev/null
+	local pid cg="$MGR/user.slice/husk-$ID.scope"
+	pid=$(as_user "$SU_HUSK" state "$ID" | jq .pid)
+	run cat "/proc/$pid/cgroup"
+	[ "$output" = "0::$cg" ]
+	as_user systemctl --user is-active --quiet "husk-$ID.scope"
+	[ "$(as_user systemctl --user show -p Delegate --value "husk-$ID.scope")" = yes ]
+	[ "$(cat "/sys/fs/cgroup$cg/memory.max")" = 67108864 ]
+	[ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 20 ]
+	# the unit knows the limits too (a daemon-reload would not undo them)
+	[ "$(as_user systemctl --user show -p TasksMax --value "husk-$ID.scope")" = 20 ]
+	# exec and ps work in it
+	run as_user "$SU_HUSK" exec "$ID" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$output" = "0::$cg" ]
+	run as_user "$SU_HUSK" ps "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *sleep* ]]
+	as_user "$SU_HUSK" --systemd-cgroup delete --force "$ID"
+	! as_user systemctl --user is-active --quiet "husk-$ID.scope"
+	[ ! -e "/sys/fs/cgroup$cg" ]
+	[ -z "$(as_user "$SU_HUSK" list -q)" ]
+}
+
+@test "[vm] --systemd-cgroup as a user without cgroupsPath: user.slice:husk:<id>, as runc" {
+	bundle ""
+	as_user "$SU_HUSK" --systemd-cgroup run -d --bundle "$B" "$ID" </dev/null
+	local pid
+	pid=$(as_user "$SU_HUSK" state "$ID" | jq .pid)
+	run cat "/proc/$pid/cgroup"
+	[ "$output" = "0::$MGR/user.slice/husk-$ID.scope" ]
+	as_user "$SU_HUSK" --systemd-cgroup delete --force "$ID"
+	[ ! -e "/sys/fs/cgroup$MGR/user.slice/husk-$ID.scope" ]
+}
+
+@test "[vm] --systemd-cgroup as a user whose manager is not there: an error naming it, nothing left" {
+	bundle "user.slice:husk:$ID"
+	local empty="$TOP/home/empty-run"
+	as_user mkdir -p "$empty"
+	run as_user env XDG_RUNTIME_DIR="$empty" "$SU_HUSK" --root "$XDG/husk" --systemd-cgroup run -d \
+		--bundle "$B" "$ID" </dev/null
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"systemd user manager"* ]]
+	[[ "$output" == *"$empty/systemd/private"* ]]
+	[ -z "$(as_user "$SU_HUSK" list -q)" ]
+	[ ! -e "/sys/fs/cgroup$MGR/user.slice/husk-$ID.scope" ]
+}
+
+@test "[vm] --systemd-cgroup as a user, from a cgroup it does not own, with no system manager to move the init: refused, nothing left" {
+	bundle "user.slice:husk:$ID"
+	run from_outside "$SU_HUSK" --systemd-cgroup run -d --bundle "$B" "$ID" </dev/null
+	[ "$status" -ne 0 ]
+	echo "$output"
+	[[ "$output" == *"husk-$ID.scope"* ]]
+	[ -z "$(as_user "$SU_HUSK" list -q)" ]
+	! as_user systemctl --user is-active --quiet "husk-$ID.scope"
+	[ ! -e "/sys/fs/cgroup$MGR/user.slice/husk-$ID.scope" ]
+}
