@@ -15,6 +15,7 @@
 # debug log in the output.
 
 load helpers
+load ../integration/user-manager
 
 IMG=localhost/husk-busybox:rootless
 
@@ -81,6 +82,12 @@ setup_file() {
 			"mkdir '$D/shell' && echo '+memory +pids' >'$D/cgroup.subtree_control'"
 	fi
 	pm husk import --change 'CMD ["/bin/sh"]' "$PRT/home/busybox.tar" "$IMG" >/dev/null
+	# pure cgroup v2 without systemd as init (the VM): the user's own
+	# systemd manager and session bus, for --cgroup-manager systemd
+	export UM_WHY_NOT
+	UM_WHY_NOT=$(user_manager_why_not)
+	command -v dbus-daemon >/dev/null || UM_WHY_NOT=${UM_WHY_NOT:-"no dbus-daemon (package dbus): podman needs a session bus"}
+	[ -n "$UM_WHY_NOT" ] || user_manager_start "$PR_UID" "$PR_GID" "$PRT/home" "$PRT/home/run" "$PRT/manager.log"
 }
 
 teardown_file() {
@@ -93,6 +100,7 @@ teardown_file() {
 	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$PR_UID")" ] && break; sleep 0.1; done
 	[ -z "${DELEG:-}" ] || [ ! -d "/sys/fs/cgroup/$DELEG" ] ||
 		find "/sys/fs/cgroup/$DELEG" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	user_manager_stop
 	userdel "$PR_USER" 2>/dev/null || true
 	sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "$PRT"
@@ -122,6 +130,39 @@ pm() {
 		podman --runtime "$rt" --root "$PRT/home/storage" --runroot "$PRT/home/run/storage" \
 		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
 		--tmpdir "$PRT/home/run/libpod" ${PM_DEBUG:+--log-level debug} "$@" 2>&1)
+}
+
+# pm_sd RUNTIME ARGS...: pm with podman's default for a systemd login,
+# --cgroup-manager systemd, from a leaf of the user manager's tree, the
+# session bus in the environment.
+pm_sd() {
+	local rt=$1
+	shift
+	(cd "$PRT/home" && as_user_in "$UM_TERM" -i PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+		HOME="$PRT/home" USER="$PR_USER" LOGNAME="$PR_USER" \
+		XDG_RUNTIME_DIR="$PRT/home/run" XDG_CONFIG_HOME="$PRT/home/.config" \
+		DBUS_SESSION_BUS_ADDRESS="unix:path=$PRT/home/run/bus" \
+		podman --runtime "$rt" --root "$PRT/home/storage" --runroot "$PRT/home/run/storage" \
+		--storage-driver vfs --cgroup-manager systemd --events-backend file \
+		--tmpdir "$PRT/home/run/libpod" ${PM_DEBUG:+--log-level debug} "$@" 2>&1)
+}
+
+# scenario_systemd RUNTIME: podman asks the user manager for the
+# container's scope (the runtime gets --systemd-cgroup and
+# "user.slice:libpod:<id>"); --pids-limit lands there.
+scenario_systemd() {
+	[ -z "$UM_WHY_NOT" ] || skip "$UM_WHY_NOT"
+	local name=sd-$1
+	run -0 pm_sd "$1" run -d --name "$name" --network none --pids-limit 10 "$IMG" sleep 300
+	local id=${lines[-1]}
+	run -0 pm_sd "$1" inspect -f '{{.State.Pid}}' "$name"
+	local pid=$output
+	run -0 cat "/proc/$pid/cgroup"
+	[[ "$output" == "0::$UM_MGR/user.slice/libpod-$id.scope"* ]]
+	run -0 pm_sd "$1" exec "$name" cat /sys/fs/cgroup/pids.max
+	[ "$output" = 10 ]
+	run -0 pm_sd "$1" rm -f -t 0 "$name"
+	[ ! -e "/sys/fs/cgroup$UM_MGR/user.slice/libpod-$id.scope" ]
 }
 
 # scenario_run RUNTIME: run --rm as root of the user namespace, the user's
@@ -210,4 +251,12 @@ scenario_pids() {
 
 @test "podman rootless [vm] runc (reference): --pids-limit" {
 	scenario_pids runc
+}
+
+@test "podman rootless [vm] husk: --cgroup-manager systemd: a scope of the user manager, --pids-limit in it" {
+	scenario_systemd husk
+}
+
+@test "podman rootless [vm] runc (reference): --cgroup-manager systemd" {
+	scenario_systemd runc
 }

@@ -16,5 +16,5 @@ if [ ! -f tests/integration/rootless-cgroup2.bats ] || [ ! -x "${HUSK:-./husk}" 
 	exit 2
 fi
 [ -x "$vm" ] || { echo "1..0 # SKIP no VM tool for a cgroup v2 kernel"; exit 0; }
-exec "$vm" --mem 1G --timeout 600 --tmpfs /run/husk --env HUSK="${HUSK:-$(pwd)/husk}" -- \
+exec "$vm" --mem 1G --timeout 1500 --tmpfs /run/husk --env HUSK="${HUSK:-$(pwd)/husk}" -- \
 	bats --tap --filter '\[vm\]' tests/integration/rootless-cgroup2.bats tests/integration/rootless-systemd-user.bats tests/engines/podman-rootless.bats

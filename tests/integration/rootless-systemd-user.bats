@@ -12,18 +12,13 @@
 bats_require_minimum_version 1.5.0
 
 load helpers
+load user-manager
 
 CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
 
 why_not() {
-	[ "$(id -u)" -eq 0 ] || { echo "needs root (to make the test user and delegate)"; return; }
-	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
-		{ echo "not a pure cgroup v2 host (run tests/integration/rootless-cgroup2-vm.sh)"; return; }
-	[ -x /lib/systemd/systemd ] || { echo "systemd is not installed (/lib/systemd/systemd)"; return; }
-	[ -d /run/systemd/system ] && { echo "systemd already runs this host: test on a real login instead"; return; }
-	[ -w /run ] || { echo "/run is not writable (the user manager wants /run/systemd/system)"; return; }
+	user_manager_why_not
 	command -v useradd >/dev/null || { echo "no useradd"; return; }
-	command -v setpriv >/dev/null || { echo "no setpriv"; return; }
 }
 
 setup_file() {
@@ -49,38 +44,8 @@ setup_file() {
 	chown -R "$SU_USER:$SU_GID" "$TOP/home"
 	chmod 700 "$TOP/home/run"
 	export XDG="$TOP/home/run"
-	# What systemd makes for user@UID.service (Delegate=pids memory cpu).
-	export MGR="/user.slice/user-$SU_UID.slice/user@$SU_UID.service"
-	local f
-	echo "+memory +pids +cpu" >/sys/fs/cgroup/cgroup.subtree_control
-	mkdir -p "/sys/fs/cgroup/user.slice/user-$SU_UID.slice"
-	echo "+memory +pids +cpu" >/sys/fs/cgroup/user.slice/cgroup.subtree_control
-	echo "+memory +pids +cpu" >"/sys/fs/cgroup/user.slice/user-$SU_UID.slice/cgroup.subtree_control"
-	mkdir "/sys/fs/cgroup$MGR"
-	for f in "" cgroup.procs cgroup.subtree_control cgroup.threads; do
-		chown "$SU_UID:$SU_GID" "/sys/fs/cgroup$MGR/$f"
-	done
-	# `systemd --user` refuses to start unless the system "has been booted
-	# with systemd" (sd_booted: this directory); the VM's /run is its own.
-	mkdir -p /run/systemd/system
-	# The manager, as the user, in its cgroup; it moves itself to init.scope.
-	(echo $BASHPID >"/sys/fs/cgroup$MGR/cgroup.procs" &&
-		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
-			env -i HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			/lib/systemd/systemd --user --log-target=kmsg) </dev/null >"$TOP/manager.log" 2>&1 3>&- &
-	# a session scope of the user's, outside the manager's tree
-	mkdir "/sys/fs/cgroup/user.slice/user-$SU_UID.slice/session-t.scope"
-	local st=""
-	for _ in $(seq 240); do
-		st=$(setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups env XDG_RUNTIME_DIR="$XDG" \
-			timeout 5 systemctl --user is-system-running 2>&1) || true
-		case "$st" in running | degraded) break ;; esac
-		kill -0 $! 2>/dev/null || break
-		sleep 0.5
-	done
-	# a terminal's leaf in the manager's tree, made by the user
-	setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups mkdir "/sys/fs/cgroup$MGR/husk-term"
-	echo "$st" >"$TOP/manager.state"
+	user_manager_start "$SU_UID" "$SU_GID" "$TOP/home" "$XDG" "$TOP/manager.log"
+	export MGR=$UM_MGR
 }
 
 teardown_file() {
@@ -89,9 +54,8 @@ teardown_file() {
 	pids=$(ps -o pid= -u "$SU_UID" 2>/dev/null)
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$SU_UID")" ] && break; sleep 0.1; done
-	find "/sys/fs/cgroup/user.slice/user-$SU_UID.slice" -depth -type d -exec rmdir {} + 2>/dev/null
+	user_manager_stop
 	userdel "$SU_USER" 2>/dev/null || true
-	rmdir /run/systemd/system /run/systemd 2>/dev/null || true
 	rm -rf "$TOP"
 }
 
@@ -110,18 +74,16 @@ teardown() {
 # as_user CMD...: CMD as the test user with its login environment, from a
 # leaf of the manager's tree, as a terminal of a desktop session runs.
 as_user() {
-	(cd "$TOP/home" && echo $BASHPID >"/sys/fs/cgroup$MGR/husk-term/cgroup.procs" &&
-		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
-			env HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" "$@")
+	(cd "$TOP/home" && as_user_in "$UM_TERM" HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" \
+		PATH="$PATH" "$@")
 }
 
 # from_outside CMD...: the same from a cgroup the user does not own (as an
 # ssh session's scope): with no system manager here to help, the user
 # manager cannot move a process from there.
 from_outside() {
-	(cd "$TOP/home" && echo $BASHPID >"/sys/fs/cgroup/user.slice/user-$SU_UID.slice/session-t.scope/cgroup.procs" &&
-		exec setpriv --reuid="$SU_UID" --regid="$SU_GID" --init-groups \
-			env HOME="$TOP/home" XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" "$@")
+	(cd "$TOP/home" && as_user_in "/user.slice/user-$SU_UID.slice/session-t.scope" HOME="$TOP/home" \
+		XDG_RUNTIME_DIR="$XDG" USER="$SU_USER" PATH="$PATH" "$@")
 }
 
 # bundle CGROUPSPATH: $B as the user, `husk spec --rootless`, `sleep 1000`,
@@ -144,7 +106,7 @@ bundle() {
 }
 
 @test "[vm] the test user's systemd --user manager is up" {
-	run cat "$TOP/manager.state"
+	run cat "$TOP/manager.log.state"
 	[[ "$output" == running || "$output" == degraded ]] || {
 		cat "$TOP/manager.log"
 		false
@@ -210,4 +172,35 @@ bundle() {
 	[ -z "$(as_user "$SU_HUSK" list -q)" ]
 	! as_user systemctl --user is-active --quiet "husk-$ID.scope"
 	[ ! -e "/sys/fs/cgroup$MGR/user.slice/husk-$ID.scope" ]
+}
+
+@test "[vm] --systemd-cgroup as a user through the session bus (dbus-daemon) when the private socket is not reachable" {
+	[ -S "$XDG/bus" ] || skip "no dbus-daemon (package dbus) for a session bus"
+	bundle "user.slice:husk:$ID"
+	local other="$TOP/home/other-run"
+	as_user mkdir -p "$other"
+	as_user env XDG_RUNTIME_DIR="$other" DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG/bus" \
+		"$SU_HUSK" --root "$XDG/husk" --systemd-cgroup run -d --bundle "$B" "$ID" </dev/null
+	local pid
+	pid=$(as_user "$SU_HUSK" state "$ID" | jq .pid)
+	[ "$(cat "/proc/$pid/cgroup")" = "0::$MGR/user.slice/husk-$ID.scope" ]
+	as_user systemctl --user is-active --quiet "husk-$ID.scope"
+	as_user env XDG_RUNTIME_DIR="$other" DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG/bus" \
+		"$SU_HUSK" --root "$XDG/husk" --systemd-cgroup delete --force "$ID"
+	! as_user systemctl --user is-active --quiet "husk-$ID.scope"
+}
+
+@test "[vm] runc (reference): --systemd-cgroup as a user, the same scope and limits" {
+	[ -S "$XDG/bus" ] || skip "no dbus-daemon (package dbus): runc needs the session bus"
+	bundle "user.slice:husk:$ID"
+	local cg="$MGR/user.slice/husk-$ID.scope"
+	as_user env DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG/bus" runc --root "$XDG/runc" --systemd-cgroup \
+		run -d --bundle "$B" "$ID" </dev/null
+	local pid
+	pid=$(as_user runc --root "$XDG/runc" state "$ID" | jq .pid)
+	[ "$(cat "/proc/$pid/cgroup")" = "0::$cg" ]
+	[ "$(cat "/sys/fs/cgroup$cg/pids.max")" = 20 ]
+	as_user env DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG/bus" runc --root "$XDG/runc" --systemd-cgroup \
+		delete --force "$ID"
+	[ ! -e "/sys/fs/cgroup$cg" ]
 }
