@@ -2,6 +2,7 @@
 #include "caps.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -137,19 +138,40 @@ int husk_caps_apply(const struct husk_capabilities *caps, const struct husk_warn
     if (v < 0)
       continue;
     /* The kernel raises an ambient cap only if permitted and inheritable. */
-    if (!flag_is_set(want, v, CAP_PERMITTED) || !flag_is_set(want, v, CAP_INHERITABLE) ||
-        cap_set_ambient(v, CAP_SET) < 0) {
-      /* Ambient caps only matter to a non-root execve; for uid 0 the kernel
-       * recomputes the sets from the bounding set.  runc's default config
-       * asks for ambient caps without inheritable ones: stay quiet there. */
-      if (geteuid() == 0)
-        continue;
-      husk_warn(w,
-                "process.capabilities.ambient: %s cannot be raised (it must be permitted and "
-                "inheritable), skipped",
-                caps->ambient.items[i]);
-    }
+    /* One the config leaves out of permitted or inheritable was warned
+     * of at create (husk_caps_warn_ambient): this runs after `start`, where
+     * a warning would land in the workload's stderr. */
+    if (flag_is_set(want, v, CAP_PERMITTED) && flag_is_set(want, v, CAP_INHERITABLE))
+      (void)cap_set_ambient(v, CAP_SET);
   }
   cap_free(want);
   return 0;
+}
+
+static bool in_list(const struct husk_strv *l, const char *name) {
+  for (size_t i = 0; i < l->len; i++)
+    if (strcasecmp(l->items[i], name) == 0)
+      return true;
+  return false;
+}
+
+void husk_caps_warn_ambient(const struct husk_process *process, const struct husk_warner *w) {
+  /* For uid 0 the kernel recomputes the sets at execve: ambient is moot. */
+  if (process == NULL || !process->has_capabilities || process->user.uid == 0)
+    return;
+  const struct husk_capabilities *c = &process->capabilities;
+  for (size_t i = 0; i < c->ambient.len; i++) {
+    const char *name = c->ambient.items[i];
+    bool permitted = in_list(&c->permitted, name), inheritable = in_list(&c->inheritable, name);
+    if (permitted && inheritable)
+      continue;
+    husk_warn(w,
+              "process.capabilities.ambient: %s cannot be raised for uid %u: it is missing "
+              "from process.capabilities.%s, and the kernel raises only what is permitted and "
+              "inheritable; skipped",
+              name, (unsigned)process->user.uid,
+              !permitted && !inheritable ? "permitted and .inheritable"
+              : !permitted               ? "permitted"
+                                         : "inheritable");
+  }
 }

@@ -27,4 +27,11 @@ int husk_caps_drop_bounding(const struct husk_capabilities *caps, const struct h
 int husk_caps_apply(const struct husk_capabilities *caps, const struct husk_warner *w,
                     husk_error_t *err);
 
+/* At create and exec, where the caller sees it (the init applies the sets
+ * only after `start`, when its stderr is the workload's): a warning for each
+ * ambient capability the kernel will refuse for a non-root process.user
+ * because the config leaves it out of permitted or inheritable (runc's
+ * default config with a uid other than 0 asks for three such). */
+void husk_caps_warn_ambient(const struct husk_process *process, const struct husk_warner *w);
+
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "caps.h"
 #include "cgroup_systemd.h"
 #include "exec_steps.h"
 #include "hooks.h"
@@ -417,6 +418,9 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
    * `delete --force` undoes (the cgroup; the init dies with us). */
   if (husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
+
+  const struct husk_warner create_warner = {.fn = opts->warn.fn, .data = opts->warn.data};
+  husk_caps_warn_ambient(&spec->process, &create_warner);
 
   /* Rootless without a cgroup it may write: none, or a refusal naming the
    * limit (rootless.c). */

@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "cgroup.h"
 #include "exec_setup.h"
 #include "husk/spec.h"
@@ -606,6 +607,8 @@ static int prepare(struct exec_run *r, husk_error_t *err) {
   if ((o->process_path ? process_from_file(r, err) : process_from_flags(r, err)) < 0 ||
       check_terminal(r, err) < 0 || load_cgroup(r, err) < 0)
     return -1;
+  /* On husk exec's stderr, not the new process's. */
+  husk_caps_warn_ambient(r->process, &(const struct husk_warner){0});
   if (r->have_cg && r->cg.v2_fd >= 0 && (r->cg.v2_fd = move_above(r->cg.v2_fd, r->min_fd)) < 0)
     return husk_error_set(err, errno, "move fds above --preserve-fds");
   if (open_init(r, err) < 0)

@@ -296,3 +296,30 @@ husk_logged() {
 		[ "$output" = "$want" ]
 	done
 }
+
+# runc's default config asks for ambient capabilities it leaves out of
+# inheritable; for a uid other than 0 the kernel will not raise them.  The
+# warning is create's (its stderr and --log), never the workload's stderr
+# after start (engines log that stream as the container's).
+@test "warnings: ambient caps a non-root user cannot get are warned of at create, not in the workload's stderr" {
+	make_config 'echo workload' '.process.user = {uid: 1000, gid: 1000}
+		| .process.capabilities.ambient = .process.capabilities.bounding
+		| .process.capabilities.inheritable = []'
+	"$HUSK" --root "$ROOT" --log "$BATS_TEST_TMPDIR/log" create --bundle "$BUNDLE" "$ID" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&-
+	run -0 cat "$BATS_TEST_TMPDIR/err"
+	[[ "$output" == *"process.capabilities.ambient: CAP_KILL cannot be raised for uid 1000: it is missing from process.capabilities.inheritable"* ]]
+	local before=$output
+	grep -q 'level=warning msg="process.capabilities.ambient: CAP_KILL cannot' "$BATS_TEST_TMPDIR/log"
+	husk start "$ID"
+	for _ in $(seq 50); do grep -q workload "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	grep -q workload "$BATS_TEST_TMPDIR/out"
+	# nothing more on the stream the workload owns now
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "$before" ]
+	# uid 0: the kernel recomputes the sets at execve; nothing to say
+	husk delete --force "$ID"
+	make_config true '.process.capabilities.ambient = .process.capabilities.bounding
+		| .process.capabilities.inheritable = []'
+	run -0 --separate-stderr "$HUSK" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+	[ -z "$stderr" ]
+}
