@@ -133,6 +133,12 @@ bundle() {
 	run as_user "$SU_HUSK" ps "$ID"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *sleep* ]]
+	# pause and resume freeze the scope's cgroup, which is the user's
+	as_user "$SU_HUSK" pause "$ID"
+	[ "$(as_user "$SU_HUSK" state "$ID" | jq -r .status)" = paused ]
+	grep -qx "frozen 1" "/sys/fs/cgroup$cg/cgroup.events"
+	as_user "$SU_HUSK" resume "$ID"
+	[ "$(as_user "$SU_HUSK" state "$ID" | jq -r .status)" = running ]
 	as_user "$SU_HUSK" --systemd-cgroup delete --force "$ID"
 	! as_user systemctl --user is-active --quiet "husk-$ID.scope"
 	[ ! -e "/sys/fs/cgroup$cg" ]
