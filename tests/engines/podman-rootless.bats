@@ -15,6 +15,7 @@
 # debug log in the output.
 
 load helpers
+load ../integration/test-user
 load ../integration/user-manager
 
 IMG=localhost/husk-busybox:rootless
@@ -36,32 +37,10 @@ setup_file() {
 	export SKIP_WHY
 	SKIP_WHY=$(why_not)
 	[ -z "$SKIP_WHY" ] || return 0
-	export PR_USER="hpr$$"
 	export PRT="$BATS_FILE_TMPDIR/prl"
-	# Everything the user reads sits under a directory it may traverse
-	# (podman chmods every parent of a container's rootfs that lacks an x
-	# bit to add it, and fails on root's: give them all three).
-	local d="$BATS_FILE_TMPDIR"
-	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
-	mkdir -p "$PRT"
-	chmod 755 "$PRT"
-	useradd -M -d "$PRT/home" -s /bin/sh "$PR_USER"
-	export PR_UID=$(id -u "$PR_USER") PR_GID=$(id -g "$PR_USER")
-	# Our own subordinate ranges (useradd may have written some: replace them).
-	local f start
-	for f in /etc/subuid /etc/subgid; do
-		sed -i "/^$PR_USER:/d" "$f"
-		start=$(awk -F: 'BEGIN{m=100000} {if ($2+$3>m) m=$2+$3} END{print m}' "$f")
-		echo "$PR_USER:$start:65536" >>"$f"
-	done
-	export PR_SUBUID=$(awk -F: -v u="$PR_USER" '$1==u{print $2}' /etc/subuid)
+	test_user_make "hpr$$" "$PRT" subids
+	export PR_USER=$TU_USER PR_UID=$TU_UID PR_GID=$TU_GID PR_SUBUID=$TU_SUBUID
 	mkdir -p "$PRT/home/run" "$PRT/home/.config/containers"
-	# husk installed by root: a copy the user can execute, not write
-	cp "$HUSK_BIN" "$PRT/husk"
-	chmod 755 "$PRT/husk"
 	# The shipped snippet as the user's containers.conf, naming the copy.
 	sed -e "s#^husk = .*#husk = [\"$PRT/husk\"]#" "$CONTRIB/engines/containers.conf" \
 		>"$PRT/home/.config/containers/containers.conf"
@@ -93,16 +72,11 @@ setup_file() {
 teardown_file() {
 	if [ -z "${PR_USER:-}" ]; then return 0; fi
 	pm husk rm -a -f -t 0 >/dev/null 2>&1 || true
-	# what is left of the user's (podman's pause process, a conmon), by pid
-	local pids
-	pids=$(ps -o pid= -u "$PR_UID" 2>/dev/null)
-	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$PR_UID")" ] && break; sleep 0.1; done
+	# what is left of the user's (podman's pause process, a conmon)
+	test_user_remove "$PR_USER"
 	[ -z "${DELEG:-}" ] || [ ! -d "/sys/fs/cgroup/$DELEG" ] ||
 		find "/sys/fs/cgroup/$DELEG" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	user_manager_stop
-	userdel "$PR_USER" 2>/dev/null || true
-	sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
 	rm -rf "$PRT"
 }
 

@@ -12,8 +12,7 @@
 bats_require_minimum_version 1.5.0
 
 load helpers
-
-CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
+load test-user
 
 why_not() {
 	[ "$(id -u)" -eq 0 ] || { echo "needs root (to make the test user and delegate)"; return; }
@@ -29,24 +28,9 @@ setup_file() {
 	export SKIP_WHY
 	SKIP_WHY=$(why_not)
 	[ -z "$SKIP_WHY" ] || return 0
-	export RL_USER="hcg$$"
 	export TOP="$BATS_FILE_TMPDIR/cg2"
-	local d="$BATS_FILE_TMPDIR"
-	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
-	mkdir -p "$TOP/home/run"
-	chmod 755 "$TOP"
-	useradd -M -d "$TOP/home" -s /bin/sh "$RL_USER"
-	export RL_UID=$(id -u "$RL_USER") RL_GID=$(id -g "$RL_USER")
-	cp "$HUSK" "$TOP/husk"
-	chmod 755 "$TOP/husk"
-	export RL_HUSK="$TOP/husk"
-	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$TOP/home/base" >/dev/null
-	rm "$TOP/home/base/config.json"
-	chown -R "$RL_USER:$RL_GID" "$TOP/home"
-	chmod 700 "$TOP/home/run"
+	test_user_make "hcg$$" "$TOP"
+	export RL_USER=$TU_USER RL_UID=$TU_UID RL_GID=$TU_GID RL_HUSK=$TU_HUSK
 	# The delegation, as systemd makes it for a Delegate=yes unit.
 	export DELEG="husk-rl-deleg-$$"
 	local D="/sys/fs/cgroup/$DELEG" f
@@ -63,12 +47,8 @@ setup_file() {
 
 teardown_file() {
 	if [ -z "${RL_USER:-}" ]; then return 0; fi
-	local pids
-	pids=$(ps -o pid= -u "$RL_UID" 2>/dev/null)
-	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$RL_UID")" ] && break; sleep 0.1; done
+	test_user_remove "$RL_USER"
 	[ -d "/sys/fs/cgroup/$DELEG" ] && find "/sys/fs/cgroup/$DELEG" -depth -type d -exec rmdir {} + 2>/dev/null
-	userdel "$RL_USER" 2>/dev/null || true
 	rm -rf "$TOP"
 }
 

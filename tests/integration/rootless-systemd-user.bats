@@ -12,9 +12,8 @@
 bats_require_minimum_version 1.5.0
 
 load helpers
+load test-user
 load user-manager
-
-CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
 
 why_not() {
 	user_manager_why_not
@@ -25,24 +24,9 @@ setup_file() {
 	export SKIP_WHY
 	SKIP_WHY=$(why_not)
 	[ -z "$SKIP_WHY" ] || return 0
-	export SU_USER="hsd$$"
 	export TOP="$BATS_FILE_TMPDIR/sdu"
-	local d="$BATS_FILE_TMPDIR"
-	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
-	mkdir -p "$TOP/home/run"
-	chmod 755 "$TOP"
-	useradd -M -d "$TOP/home" -s /bin/sh "$SU_USER"
-	export SU_UID=$(id -u "$SU_USER") SU_GID=$(id -g "$SU_USER")
-	cp "$HUSK" "$TOP/husk"
-	chmod 755 "$TOP/husk"
-	export SU_HUSK="$TOP/husk"
-	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$TOP/home/base" >/dev/null
-	rm "$TOP/home/base/config.json"
-	chown -R "$SU_USER:$SU_GID" "$TOP/home"
-	chmod 700 "$TOP/home/run"
+	test_user_make "hsd$$" "$TOP"
+	export SU_USER=$TU_USER SU_UID=$TU_UID SU_GID=$TU_GID SU_HUSK=$TU_HUSK
 	export XDG="$TOP/home/run"
 	user_manager_start "$SU_UID" "$SU_GID" "$TOP/home" "$XDG" "$TOP/manager.log"
 	export MGR=$UM_MGR
@@ -50,12 +34,8 @@ setup_file() {
 
 teardown_file() {
 	if [ -z "${SU_USER:-}" ]; then return 0; fi
-	local pids
-	pids=$(ps -o pid= -u "$SU_UID" 2>/dev/null)
-	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
-	for _ in $(seq 20); do [ -z "$(ps -o pid= -u "$SU_UID")" ] && break; sleep 0.1; done
+	test_user_remove "$SU_USER"
 	user_manager_stop
-	userdel "$SU_USER" 2>/dev/null || true
 	rm -rf "$TOP"
 }
 

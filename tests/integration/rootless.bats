@@ -7,44 +7,16 @@
 bats_require_minimum_version 1.5.0
 
 load helpers
-
-CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
+load test-user
 
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (to make the test user)"
 	command -v useradd >/dev/null || skip "no useradd"
 	command -v setpriv >/dev/null || skip "no setpriv"
-	export RL_USER="hrl$$"
-	# Everything the user reads sits under a directory it may traverse.
 	export TOP="$BATS_FILE_TMPDIR/rl"
-	local d="$BATS_FILE_TMPDIR"
-	while [ "$d" != "/" ] && [ "$d" != "/tmp" ]; do
-		chmod o+x "$d"
-		d=$(dirname "$d")
-	done
-	mkdir -p "$TOP"
-	chmod 755 "$TOP"
-	useradd -M -d "$TOP/home" -s /bin/sh "$RL_USER"
-	export RL_UID=$(id -u "$RL_USER") RL_GID=$(id -g "$RL_USER")
-	# Our own subordinate ranges (useradd may have written some: replace them).
-	local f start
-	for f in /etc/subuid /etc/subgid; do
-		sed -i "/^$RL_USER:/d" "$f"
-		start=$(awk -F: 'BEGIN{m=100000} {if ($2+$3>m) m=$2+$3} END{print m}' "$f")
-		echo "$RL_USER:$start:65536" >>"$f"
-	done
-	export RL_SUBUID=$(awk -F: -v u="$RL_USER" '$1==u{print $2}' /etc/subuid)
-	export RL_SUBGID=$(awk -F: -v u="$RL_USER" '$1==u{print $2}' /etc/subgid)
-	mkdir -p "$TOP/home" "$TOP/home/run"
-	# husk installed by root: the user cannot write it
-	cp "$HUSK" "$TOP/husk"
-	chmod 755 "$TOP/husk"
-	export RL_HUSK="$TOP/husk"
-	# the bundle, as the user makes it (runc refuses a symlinked rootfs)
-	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$TOP/home/base" >/dev/null
-	rm "$TOP/home/base/config.json"
-	chown -R "$RL_USER:$RL_GID" "$TOP/home"
-	chmod 700 "$TOP/home/run"
+	test_user_make "hrl$$" "$TOP" subids
+	export RL_USER=$TU_USER RL_UID=$TU_UID RL_GID=$TU_GID RL_HUSK=$TU_HUSK
+	export RL_SUBUID=$TU_SUBUID RL_SUBGID=$TU_SUBGID
 	# a file only root may read
 	echo "root-only" >"$TOP/secret"
 	chmod 600 "$TOP/secret"
@@ -52,11 +24,7 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${RL_USER:-}" ] || return 0
-	# whatever a failed test left running as the user
-	pkill -KILL -u "$RL_USER" 2>/dev/null || true
-	sleep 0.2
-	userdel "$RL_USER" 2>/dev/null || true
-	sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
+	test_user_remove "$RL_USER"
 }
 
 setup() {
