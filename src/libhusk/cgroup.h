@@ -71,6 +71,9 @@ int husk_cgroup_load(const char *path, struct husk_cgroup *cg, husk_error_t *err
  * clone3 could not place it there). */
 int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err);
 
+/* The limits no cgroup version accepts (shares out of range, swap below
+ * limit, ...); with err->collect (husk check) all of them. */
+int husk_cgroup_check_common(const struct husk_resources *res, husk_error_t *err);
 /* Apply (or update) resources.  Invalid values are refused before anything
  * is written, with the field named: "linux.resources.memory.limit: ...". */
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *res,
