@@ -194,6 +194,10 @@ int cmd_events(struct husk_cli *cli, int argc, char **argv);
 extern const struct husk_option cmd_exec_options[];
 int cmd_exec(struct husk_cli *cli, int argc, char **argv);
 
+/* check: cmd_check.c */
+extern const struct husk_option cmd_check_options[];
+int cmd_check(struct husk_cli *cli, int argc, char **argv);
+
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);
 
