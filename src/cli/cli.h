@@ -110,6 +110,9 @@ void husk_cli_warn(void *cli, const char *msg);
 
 /* Report err (and clear it).  Returns 1, the exit status of a failed command. */
 int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err);
+/* The same for create and run: after an error in config.json, a second
+ * line points at `husk check`, which reports every problem at once. */
+int husk_cli_fail_create(const struct husk_cli *cli, husk_error_t *err, const char *bundle);
 
 /* --- main.c ------------------------------------------------------------- */
 

@@ -68,6 +68,8 @@ static void print_json(const char *bundle, const struct husk_findings *f) {
   size_t len = 0;
   yajl_gen_get_buf(g, &buf, &len);
   fwrite(buf, 1, len, stdout);
+  if (len == 0 || buf[len - 1] != '\n')
+    putchar('\n');
   yajl_gen_free(g);
 }
 

@@ -16,7 +16,10 @@ int husk_error_setv(husk_error_t *err, int errnum, const char *fmt, va_list ap) 
   char *msg = NULL;
   if (vasprintf(&msg, fmt, ap) < 0)
     abort();
-  if (errnum != 0) {
+  /* A finding of husk check says why in words: "Invalid argument" after
+   * "is outside 2..262144" adds nothing. */
+  bool collect_plain = err->collect != NULL && (errnum == EINVAL || errnum == ENOTSUP);
+  if (errnum != 0 && !collect_plain) {
     char *full = husk_xasprintf("%s: %s", msg, strerror(errnum));
     free(msg);
     msg = full;
