@@ -77,6 +77,9 @@ static size_t json_path_len(const char *s) {
       break;
     }
   }
+  /* "line 3: invalid JSON" names a line, not a field */
+  if (p[0] == ' ' && isdigit((unsigned char)p[1]))
+    return 0;
   return (size_t)(p - s);
 }
 
@@ -95,6 +98,13 @@ void husk_findings_add_message(struct husk_findings *f, enum husk_severity sev, 
     return;
   }
   add(f, sev, "", 0, msg);
+}
+
+bool husk_findings_has(const struct husk_findings *f, enum husk_severity sev, const char *path) {
+  for (size_t i = 0; i < f->len; i++)
+    if (f->items[i].severity == sev && strcmp(f->items[i].path, path) == 0)
+      return true;
+  return false;
 }
 
 size_t husk_findings_count(const struct husk_findings *f, enum husk_severity sev) {

@@ -263,9 +263,9 @@ static void check_seccomp(const struct husk_seccomp *s, struct husk_findings *ou
     _cleanup_free_ char *lower = husk_xstrdup(name + 10);
     for (char *p = lower; *p; p++)
       *p = (char)tolower((unsigned char)*p);
-    if (seccomp_arch_resolve_name(lower) == 0) {
-      char path[64];
-      snprintf(path, sizeof path, "linux.seccomp.architectures[%zu]", i);
+    char path[64];
+    snprintf(path, sizeof path, "linux.seccomp.architectures[%zu]", i);
+    if (seccomp_arch_resolve_name(lower) == 0 && !husk_findings_has(out, HUSK_SEV_ERROR, path)) {
       husk_findings_add(out, HUSK_SEV_WARNING, path,
                         "%s is not known to libseccomp %u.%u.%u: husk skips it", name, v->major,
                         v->minor, v->micro);

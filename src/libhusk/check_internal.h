@@ -5,6 +5,9 @@
 #include "husk/check.h"
 #include "husk/spec.h"
 
+/* Whether a finding of that severity names that path already. */
+bool husk_findings_has(const struct husk_findings *f, enum husk_severity sev, const char *path);
+
 /* What the rootfs must hold: root.path, process.args[0] on the config's
  * PATH, process.user, process.cwd; and the host side of mounts and
  * devices (check_rootfs.c).  rootfs: root.path made absolute. */

@@ -22,7 +22,7 @@ static bool all_caps(const struct husk_strv *set) {
   for (cap_value_t v = 0; v < last; v++) {
     char *name = cap_to_name(v);
     bool found = false;
-    for (size_t i = 0; name && i < set->len; i++)
+    for (size_t i = 0; name && i < set->len && !found; i++)
       found = strcasecmp(set->items[i], name) == 0;
     cap_free(name);
     if (!found)
@@ -37,7 +37,8 @@ static bool default_caps_only(const struct husk_capabilities *c) {
   const struct husk_strv *sets[] = {&c->bounding, &c->effective, &c->permitted, &c->ambient};
   for (size_t s = 0; s < 4; s++)
     for (size_t i = 0; i < sets[s]->len; i++) {
-      bool ok = false;
+      cap_value_t cap;
+      bool ok = cap_from_name(sets[s]->items[i], &cap) != 0; /* unknown: an error already */
       for (size_t h = 0; h < 3; h++)
         ok |= strcmp(sets[s]->items[i], harmless[h]) == 0;
       if (!ok)
@@ -81,12 +82,12 @@ static void check_namespaces(const struct husk_spec *spec, struct husk_findings 
     enum husk_ns_type type;
     const char *what;
   } shared[] = {
-      {HUSK_NS_PID, "the host's pid namespace: the container sees and can signal every host "
-                    "process its user may signal"},
-      {HUSK_NS_NETWORK, "the host's network namespace: the container can bind host ports and "
-                        "reach host-only services (127.0.0.1, abstract sockets)"},
-      {HUSK_NS_IPC, "the host's IPC namespace: the container can read and write the host's "
-                    "shared memory and message queues"},
+      {HUSK_NS_PID, "the container sees and can signal every host process its user may "
+                    "signal"},
+      {HUSK_NS_NETWORK, "the container can bind host ports and reach host-only services "
+                        "(127.0.0.1, abstract sockets)"},
+      {HUSK_NS_IPC, "the container can read and write the host's shared memory and message "
+                    "queues"},
   };
   for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
     if (husk_spec_find_ns(spec, shared[i].type) == NULL)
