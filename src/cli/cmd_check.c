@@ -81,7 +81,8 @@ static void print_text(const struct husk_findings *f) {
       const struct husk_finding *x = &f->items[i];
       if (x->severity != order[s])
         continue;
-      if (x->path[0])
+      /* "linux.resources.unified requires cgroup v2" names its path already */
+      if (x->path[0] && strncmp(x->message, x->path, strlen(x->path)) != 0)
         printf("%s: %s: %s\n", husk_severity_name(x->severity), x->path, x->message);
       else
         printf("%s: %s\n", husk_severity_name(x->severity), x->message);

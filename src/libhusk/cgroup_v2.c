@@ -69,9 +69,15 @@ static int need(const struct v2ctx *c, const char *ctrl, const char *field, husk
                            field, ctrl, c->dir);
 }
 
+/* The root cgroup has none of the interface files of a cgroup below it:
+ * there (husk check probing before anything exists) files are not asked. */
+static bool has_file(const struct v2ctx *c, const char *file) {
+  return strcmp(c->dir, HUSK_CG_ROOT) == 0 || husk_cg_has(c->dir, file);
+}
+
 static int need_file(const struct v2ctx *c, const char *file, const char *field,
                      husk_error_t *err) {
-  if (husk_cg_has(c->dir, file))
+  if (has_file(c, file))
     return 0;
   return husk_error_report(err, ENOTSUP, "%s: %s/%s does not exist on this kernel", field, c->dir,
                            file);
@@ -139,7 +145,7 @@ static int check_block_io(const struct v2ctx *c, const struct husk_block_io *b, 
       return -1;
   }
   bool weights = b->has_weight || b->weight_device_len > 0;
-  if (weights && !husk_cg_has(c->dir, "io.bfq.weight") && !husk_cg_has(c->dir, "io.weight"))
+  if (weights && !has_file(c, "io.bfq.weight") && !has_file(c, "io.weight"))
     return husk_error_report(err, ENOTSUP,
                              R "blockIO.weight: neither io.bfq.weight nor io.weight exists in %s "
                                "(no BFQ scheduler and no io.cost)",
@@ -164,7 +170,7 @@ static int check_unified(const struct v2ctx *c, const struct husk_kv *kv, size_t
       return husk_error_report(err, ENOTSUP,
                                R "unified[\"%s\"]: the %s controller is not available in %s", key,
                                ctrl, c->dir);
-    if (!husk_cg_has(c->dir, key))
+    if (!has_file(c, key))
       return husk_error_report(err, ENOENT, R "unified[\"%s\"]: no such file in %s", key, c->dir);
   }
   return 0;
@@ -188,7 +194,7 @@ int husk_cg_v2_check(const char *dir, const struct husk_resources *res, husk_err
     snprintf(field, sizeof(field), R "hugepageLimits[%zu]", i);
     snprintf(file, sizeof(file), "hugetlb.%s.max", res->hugepage_limits[i].page_size);
     r = need(&c, "hugetlb", field, err);
-    if (r == 0 && !husk_cg_has(dir, file))
+    if (r == 0 && !has_file(&c, file))
       r = husk_error_report(err, ENOTSUP, "%s.pageSize: no %s huge pages on this host (%s/%s)",
                             field, res->hugepage_limits[i].page_size, dir, file);
   }

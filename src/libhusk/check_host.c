@@ -202,7 +202,8 @@ static char *own_v2_dir(const char *mount) {
   return husk_xasprintf("%s%s", mount, strcmp(line, "/") == 0 ? "" : line);
 }
 
-/* The nearest existing directory at or above mount+path. */
+/* The nearest existing directory at or above mount+path: its
+ * cgroup.controllers are what a new cgroup below it can have. */
 static char *existing_ancestor(const char *mount, const char *path) {
   char *dir = husk_xasprintf("%s%s", mount, path ? path : "");
   struct stat st;
