@@ -202,16 +202,6 @@ static char *own_v2_dir(const char *mount) {
   return husk_xasprintf("%s%s", mount, strcmp(line, "/") == 0 ? "" : line);
 }
 
-/* The nearest existing directory at or above mount+path: its
- * cgroup.controllers are what a new cgroup below it can have. */
-static char *existing_ancestor(const char *mount, const char *path) {
-  char *dir = husk_xasprintf("%s%s", mount, path ? path : "");
-  struct stat st;
-  while (strlen(dir) > strlen(mount) && stat(dir, &st) < 0)
-    *strrchr(dir, '/') = '\0';
-  return dir;
-}
-
 static void collect_warning(void *data, const char *msg) {
   husk_findings_add_message(data, HUSK_SEV_WARNING, msg);
 }
@@ -239,9 +229,11 @@ static void check_cgroups(const struct husk_spec *spec, const struct husk_check_
     return;
   const struct husk_resources *res = &spec->linux_.resources;
   if (mode == HUSK_CGROUP_UNIFIED) {
-    /* The controllers a new cgroup can have are those of its parent. */
+    /* Root: create enables every controller of the root cgroup down the
+     * path (husk_cg_v2_enable_controllers).  Rootless: only those
+     * delegated to the caller's own cgroup. */
     _cleanup_free_ char *dir =
-        opts->rootless ? own_v2_dir(HUSK_CG_ROOT) : existing_ancestor(HUSK_CG_ROOT, path);
+        opts->rootless ? own_v2_dir(HUSK_CG_ROOT) : husk_xstrdup(HUSK_CG_ROOT);
     husk_cg_v2_check(dir, res, &collect);
     return;
   }
