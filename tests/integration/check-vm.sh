@@ -92,6 +92,22 @@ fi
 check "check created no cgroup" test ! -e /sys/fs/cgroup/husk-check
 echo +pids >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 
+# Rootless: what is delegated to the caller's own cgroup counts, not the
+# root's controllers.  The caller sits in deleg/user, below a parent that
+# delegates memory only.
+mkdir -p /sys/fs/cgroup/deleg/user
+echo +memory >/sys/fs/cgroup/deleg/cgroup.subtree_control
+findings '.linux.resources.pids = {"limit": 10} | .linux.resources.memory = {"limit": 100000000}'
+all=$(sh -c 'echo $$ >/sys/fs/cgroup/deleg/user/cgroup.procs && exec timeout 60 "$0" --rootless true check --bundle "$1"' \
+  "$husk" "$work/b" 2>&1 </dev/null)
+rc=$?
+out=$(grep -E '^(error|warning): ' <<<"$all" || true)
+check "rootless: a controller not delegated to the caller's cgroup" same "$rc:$out" \
+  "1:error: linux.resources.pids: the pids controller is not available in /sys/fs/cgroup/deleg/user (not enabled in the parent's cgroup.subtree_control)"
+findings '.linux.resources.pids = {"limit": 10}'
+check "as root the same limit is fine (create enables pids down the path)" same "$rc:$out" "0:"
+rmdir /sys/fs/cgroup/deleg/user /sys/fs/cgroup/deleg 2>/dev/null
+
 # Root of the VM holds CAP_SYS_RESOURCE (the host's bounding set lacks it).
 hard=$(ulimit -Hn)
 findings ".process.rlimits = [{\"type\": \"RLIMIT_NOFILE\", \"soft\": 1024, \"hard\": $((hard + 1))}]"
