@@ -264,8 +264,8 @@ static int check_hooks(const struct vctx *c, const char *name, const struct husk
     snprintf(path, sizeof path, "hooks.%s[%zu].path", name, i);
     TRY(check_absolute(c, path, h[i].path));
     if (h[i].has_timeout && h[i].timeout <= 0)
-      return fail(c, "hooks.%s[%zu].timeout: must be greater than zero, got %lld", name, i,
-                  (long long)h[i].timeout);
+      TRY(fail(c, "hooks.%s[%zu].timeout: must be greater than zero, got %lld", name, i,
+               (long long)h[i].timeout));
   }
   return 0;
 }
@@ -274,7 +274,7 @@ static int check_map_keys(const struct vctx *c, const char *path, const struct h
                           size_t len) {
   for (size_t i = 0; i < len; i++)
     if (kv[i].key[0] == '\0')
-      return fail(c, "%s[\"\"]: key must not be empty", path);
+      TRY(fail(c, "%s[\"\"]: key must not be empty", path));
   return 0;
 }
 
@@ -338,10 +338,10 @@ static int check_net_devices(const struct vctx *c, const struct husk_linux *l) {
       continue;
     _cleanup_free_ char *key = husk_jpath_key(d->host_name);
     if (!valid_ifname(d->host_name))
-      return fail(c, "linux.netDevices%s: invalid interface name", key);
+      TRY(fail(c, "linux.netDevices%s: invalid interface name", key));
     if (d->name && !valid_ifname(d->name)) {
       _cleanup_free_ char *q = quote(d->name);
-      return fail(c, "linux.netDevices%s.name: invalid interface name %s", key, q);
+      TRY(fail(c, "linux.netDevices%s.name: invalid interface name %s", key, q));
     }
   }
   return 0;
@@ -587,10 +587,10 @@ int husk_spec_validate(const struct husk_spec *spec, const char *origin, husk_er
   const struct vctx c = {.origin = origin, .err = err};
   if (spec->oci_version != NULL && !is_semver(spec->oci_version)) {
     _cleanup_free_ char *q = quote(spec->oci_version);
-    return fail(&c, "ociVersion: %s is not a SemVer 2.0.0 version", q);
+    TRY(fail(&c, "ociVersion: %s is not a SemVer 2.0.0 version", q));
   }
   if (spec->has_root && spec->root.path != NULL && spec->root.path[0] == '\0')
-    return fail(&c, "root.path: must not be empty");
+    TRY(fail(&c, "root.path: must not be empty"));
   for (size_t i = 0; i < spec->mounts_len; i++)
     TRY(check_mount(&c, spec, i));
   if (spec->has_process)
