@@ -67,28 +67,6 @@ check "create agrees" test -e /sys/fs/cgroup/ckparent/c1/pids.max
 timeout 60 "$husk" --root "$work/root" delete --force ck1 </dev/null >/dev/null 2>&1
 rmdir /sys/fs/cgroup/ckparent 2>/dev/null
 
-# A controller this kernel lacks: check and create say the same.
-missing=""
-for c in rdma hugetlb misc; do
-  grep -qw "$c" /sys/fs/cgroup/cgroup.controllers || { missing=$c; break; }
-done
-if [ "$missing" = rdma ] || [ "$missing" = hugetlb ]; then
-  if [ "$missing" = rdma ]; then
-    findings '.linux.resources.rdma = {"mlx5_0": {"hcaHandles": 1}}'
-    want="linux.resources.rdma: the rdma controller is not available in /sys/fs/cgroup (not enabled in the parent's cgroup.subtree_control)"
-  else
-    findings '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 1048576}]'
-    want="linux.resources.hugepageLimits[0]: the hugetlb controller is not available in /sys/fs/cgroup (not enabled in the parent's cgroup.subtree_control)"
-  fi
-  check "a controller this kernel lacks ($missing)" same "$rc:$out" "1:error: $want"
-  timeout 60 "$husk" --root "$work/root" create --bundle "$work/b" ck2 </dev/null >/dev/null 2>"$work/create.err"
-  check "create fails the same way" grep -qF "$want" "$work/create.err" ||
-    sed 's/^/# create: /' "$work/create.err"
-  timeout 60 "$husk" --root "$work/root" delete --force ck2 </dev/null >/dev/null 2>&1
-else
-  check "a controller this kernel lacks # SKIP the VM kernel has rdma and hugetlb" true
-  check "create fails the same way # SKIP the VM kernel has rdma and hugetlb" true
-fi
 check "check created no cgroup" test ! -e /sys/fs/cgroup/husk-check
 echo +pids >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 

@@ -212,6 +212,21 @@ expect() {
 	expect 1 'error: linux.namespaces[1].path: /nonexistent: No such file or directory'
 }
 
+@test "check host: an idmapped mount of a filesystem without idmapped mounts" {
+	findings '.mounts += [{"destination": "/p", "type": "bind", "source": "/proc", "options": ["rbind", "idmap"],
+		"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+	expect 1 'error: mounts[7]: an idmapped mount of /proc, whose filesystem (magic 0x9fa0) does not support idmapped mounts'
+	# ext4, xfs, btrfs, tmpfs (6.3) have them
+	mkdir "$BUNDLE/data"
+	if [[ "$(stat -f -c %T "$BUNDLE/data")" =~ ^(ext2/ext3|xfs|btrfs|tmpfs)$ ]]; then
+		findings '.mounts += [{"destination": "/d", "type": "bind", "source": "data", "options": ["rbind", "idmap"],
+			"uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+			"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+		expect 0 ""
+	fi
+}
+
 @test "check host (hybrid): linux.resources.unified needs cgroup v2" {
 	[ "$(cgroup_mode)" = hybrid ] || skip "this host has $(cgroup_mode) cgroups (check-vm.sh asks v2)"
 	findings '.linux.resources.unified = {"memory.high": "1G"}'
