@@ -320,7 +320,7 @@ int main(int argc, char **argv) {
     goto out_flags;
   }
   if (cli.root == NULL && strcmp(cli.command->name, "spec") != 0 &&
-      strcmp(cli.command->name, "features") != 0) {
+      strcmp(cli.command->name, "features") != 0 && strcmp(cli.command->name, "check") != 0) {
     husk_cli_error(&cli,
                    "rootless: XDG_RUNTIME_DIR is not set and no --root was given: set "
                    "XDG_RUNTIME_DIR (e.g. /run/user/%u) or pass --root DIR",

@@ -284,6 +284,31 @@ expect() {
 	expect 0 ""
 }
 
+@test "check host: rootless, as a plain user (no --root needed)" {
+	command -v setpriv >/dev/null || skip "no setpriv (util-linux)"
+	local dir
+	dir=$(mktemp -d /tmp/husk-check-rl.XXXXXX)
+	chmod 755 "$dir"
+	cp -a "$BASE/rootfs" "$dir/rootfs"
+	(cd "$dir" && "$HUSK" spec --rootless && jq '.process.terminal = false' config.json >c && mv c config.json)
+	jq '.linux.uidMappings[0].hostID = 65534 | .linux.gidMappings[0].hostID = 65534' "$dir/config.json" >"$dir/c" &&
+		mv "$dir/c" "$dir/config.json"
+	chmod -R a+rX "$dir"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups env -u XDG_RUNTIME_DIR "$HUSK" check --bundle "$dir"
+	local rootless_status=$status rootless_out=$output
+	jq 'del(.linux.uidMappings, .linux.gidMappings) | .linux.namespaces -= [{"type": "user"}]' \
+		"$dir/config.json" >"$dir/c" && mv "$dir/c" "$dir/config.json"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups env -u XDG_RUNTIME_DIR "$HUSK" check --bundle "$dir"
+	rm -rf "$dir"
+	echo "$rootless_out"
+	# husk spec --rootless: no network namespace, by design, is the one warning
+	[ "$rootless_status" -eq 2 ]
+	[ "$(grep -cE '^(error|warning):' <<<"$rootless_out")" -eq 1 ]
+	[[ "$rootless_out" == *"warning: linux.namespaces: no network namespace"* ]]
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'error: linux.namespaces: uid 65534 is not root: a rootless container needs a user namespace'* ]]
+}
+
 # ---- risky choices -----------------------------------------------------
 
 @test "check risk: all capabilities, and then no seccomp is a warning too" {
