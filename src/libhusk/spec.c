@@ -674,6 +674,8 @@ static int parse_device(const struct husk_jnode *n, void *item) {
   _cleanup_free_ char *type = NULL;
   int r;
   TRY(husk_jget_str(n, "type", true, &type));
+  if (type == NULL)
+    return -1; /* already recorded (husk check goes on) */
   if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL) {
     _cleanup_free_ char *shown = husk_jdescribe(tn.v);
     return husk_jerror(&tn, "invalid device type %s (expected c, b, u or p)", shown);

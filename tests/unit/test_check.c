@@ -152,6 +152,32 @@ static void test_many(void) {
   husk_findings_free(&found);
 }
 
+/* Required fields left absent by a collected error: nothing reads them
+ * (found by fuzz_config). */
+static void test_absent_required(void) {
+  static const char *const docs[][2] = {
+      {"{\"ociVersion\": \"1.3.0\", \"root\": {\"path\": \"r\"}, \"linux\": {\"devices\":"
+       " [{\"path\": \"/dev/x\", \"major\": 1, \"minor\": 2}]}}",
+       "linux.devices[0].type: required field missing"},
+      {"{\"ociVersion\": \"1.3.0\", \"root\": {}, \"mounts\": [{}], \"process\": {\"args\": "
+       "[\"a\"],"
+       " \"rlimits\": [{\"soft\": 1, \"hard\": 1}]}, \"hooks\": {\"prestart\": [{}]}}",
+       "root.path: required field missing"},
+  };
+  for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+    struct husk_findings found = {0};
+    husk_error_t collect = {.collect = &found};
+    struct husk_spec *spec = NULL;
+    if (husk_spec_parse(docs[i][0], strlen(docs[i][0]), "config.json", &spec, &collect) == 0)
+      husk_spec_validate_for_create(spec, "config.json", &collect);
+    husk_spec_free(spec);
+    _cleanup_free_ char *first = found.len ? as_text(&found.items[0]) : husk_xstrdup("(none)");
+    tap_ok(strcmp(first, docs[i][1]) == 0, "absent required fields, case %zu: %s (%zu findings)", i,
+           first, found.len);
+    husk_findings_free(&found);
+  }
+}
+
 static void test_collector(void) {
   struct husk_findings f = {0};
   husk_findings_add_message(&f, HUSK_SEV_ERROR, "config.json: linux.sysctl[\"a.b\"]: bad");
@@ -191,6 +217,7 @@ int main(void) {
   _cleanup_free_ char *corpus = husk_xasprintf("%s/tests/unit/corpus", top ? top : ".");
   test_collector();
   test_many();
+  test_absent_required();
   test_corpus(corpus);
   return tap_done();
 }
