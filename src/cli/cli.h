@@ -110,6 +110,9 @@ void husk_cli_warn(void *cli, const char *msg);
 
 /* Report err (and clear it).  Returns 1, the exit status of a failed command. */
 int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err);
+/* The same for create and run: after an error in config.json, a second
+ * line points at `husk check`, which reports every problem at once. */
+int husk_cli_fail_create(const struct husk_cli *cli, husk_error_t *err, const char *bundle);
 
 /* --- main.c ------------------------------------------------------------- */
 
@@ -193,6 +196,10 @@ int cmd_events(struct husk_cli *cli, int argc, char **argv);
 /* exec: cmd_exec.c */
 extern const struct husk_option cmd_exec_options[];
 int cmd_exec(struct husk_cli *cli, int argc, char **argv);
+
+/* check: cmd_check.c */
+extern const struct husk_option cmd_check_options[];
+int cmd_check(struct husk_cli *cli, int argc, char **argv);
 
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);

@@ -65,7 +65,8 @@ int cmd_create(struct husk_cli *cli, int argc, char **argv) {
   int ret = 0;
   if (husk_cli_create_opts(cli, flags, argv[first_arg], &opts, &err) < 0 ||
       husk_container_create(&opts, &created, &err) < 0)
-    ret = husk_cli_fail(cli, &err);
+    ret = husk_cli_fail_create(
+        cli, &err, flags[CREATE_OPT_BUNDLE].set ? flags[CREATE_OPT_BUNDLE].value : NULL);
   husk_flags_free(cli->command->options, flags);
   return ret;
 }

@@ -91,8 +91,9 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
   struct husk_created created;
   int status = 0;
   if (husk_container_create(&opts, &created, &err) < 0) {
+    int failed = husk_cli_fail_create(cli, &err, opts.bundle);
     husk_flags_free(cli->command->options, flags);
-    return husk_cli_fail(cli, &err);
+    return failed;
   }
   husk_flags_free(cli->command->options, flags);
   if (!detach)

@@ -184,6 +184,19 @@ int husk_cli_fail(const struct husk_cli *cli, husk_error_t *err) {
   return 1;
 }
 
+int husk_cli_fail_create(const struct husk_cli *cli, husk_error_t *err, const char *bundle) {
+  bool config = err && err->msg && strncmp(err->msg, "config.json: ", 13) == 0;
+  husk_cli_fail(cli, err);
+  /* create stops at the first problem of the config; check lists them all.
+   * A line of its own, on stderr only: the message above stays as it was. */
+  if (config) {
+    const char *prog = cli && cli->program ? cli->program : "husk";
+    fprintf(stderr, "%s: `%s check --bundle %s` lists every problem of this bundle\n", prog, prog,
+            bundle ? bundle : ".");
+  }
+  return 1;
+}
+
 void husk_cli_warn(void *cli, const char *raw) {
   const struct husk_cli *c = cli;
   _cleanup_free_ char *msg = utf8_sanitize(raw);

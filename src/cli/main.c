@@ -26,6 +26,16 @@ extern char **environ;
   "<container-id>\n\nWhere \"<container-id>\" is your name for the instance of the container" verb
 
 static const struct husk_command commands[] = {
+    {"check", cmd_check, NULL, "report every problem of a bundle before it runs",
+     "The check command reads the bundle (--bundle, default: the current directory)\n"
+     "and reports every problem at once, without creating anything: the config\n"
+     "against the OCI runtime spec, the bundle against its root filesystem, the\n"
+     "config against this host (namespaces, cgroups, seccomp, capabilities, LSMs,\n"
+     "rlimits), and risky choices.  Each finding has a severity (error, warning,\n"
+     "note), the JSON path at fault and the reason.\n\n"
+     "Exit status: 0 nothing wrong, 1 errors (create would fail), 2 warnings only.\n"
+     "--format json prints a document described by husk-check.schema.json.",
+     cmd_check_options, 0},
     {"checkpoint", cmd_unimplemented, ID_ARGS_USAGE(" to checkpoint."),
      "checkpoint a running container", NULL, cmd_no_options, -1},
     {"create", cmd_create,
@@ -310,7 +320,7 @@ int main(int argc, char **argv) {
     goto out_flags;
   }
   if (cli.root == NULL && strcmp(cli.command->name, "spec") != 0 &&
-      strcmp(cli.command->name, "features") != 0) {
+      strcmp(cli.command->name, "features") != 0 && strcmp(cli.command->name, "check") != 0) {
     husk_cli_error(&cli,
                    "rootless: XDG_RUNTIME_DIR is not set and no --root was given: set "
                    "XDG_RUNTIME_DIR (e.g. /run/user/%u) or pass --root DIR",

@@ -821,49 +821,58 @@ int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error
                               (int)pid, cg->path);
 }
 
-/* What no cgroup version accepts, checked before anything is written. */
-static int check_common(const struct husk_resources *res, husk_error_t *err) {
+/* What no cgroup version accepts, checked before anything is written; with
+ * err->collect (husk check) every value at fault. */
+int husk_cgroup_check_common(const struct husk_resources *res, husk_error_t *err) {
   const struct husk_memory *m = &res->memory;
   if (res->has_memory) {
     if (m->has_limit && m->limit < -1)
-      return husk_error_set(err, EINVAL, "linux.resources.memory.limit: invalid value %lld",
-                            (long long)m->limit);
+      if (husk_error_report(err, EINVAL, "linux.resources.memory.limit: invalid value %lld",
+                            (long long)m->limit) < 0)
+        return -1;
     if (m->has_swap && m->swap < -1)
-      return husk_error_set(err, EINVAL, "linux.resources.memory.swap: invalid value %lld",
-                            (long long)m->swap);
+      if (husk_error_report(err, EINVAL, "linux.resources.memory.swap: invalid value %lld",
+                            (long long)m->swap) < 0)
+        return -1;
     if (m->has_reservation && m->reservation < -1)
-      return husk_error_set(err, EINVAL, "linux.resources.memory.reservation: invalid value %lld",
-                            (long long)m->reservation);
+      if (husk_error_report(err, EINVAL, "linux.resources.memory.reservation: invalid value %lld",
+                            (long long)m->reservation) < 0)
+        return -1;
     if (m->has_swap && m->swap > 0 && m->has_limit && m->limit > 0 && m->swap < m->limit)
-      return husk_error_set(err, EINVAL,
+      if (husk_error_report(err, EINVAL,
                             "linux.resources.memory.swap: %lld is below memory.limit %lld "
                             "(swap is the memory+swap limit)",
-                            (long long)m->swap, (long long)m->limit);
+                            (long long)m->swap, (long long)m->limit) < 0)
+        return -1;
   }
   const struct husk_cpu *c = &res->cpu;
   if (res->has_cpu) {
     if (c->has_quota && c->has_burst && c->quota > 0 && c->burst > (uint64_t)c->quota)
-      return husk_error_set(err, EINVAL, "linux.resources.cpu.burst: %llu is above quota %lld",
-                            (unsigned long long)c->burst, (long long)c->quota);
+      if (husk_error_report(err, EINVAL, "linux.resources.cpu.burst: %llu is above quota %lld",
+                            (unsigned long long)c->burst, (long long)c->quota) < 0)
+        return -1;
     /* The kernel's range, on v1 and v2 alike (v1 would clamp silently; a
      * uint64 above INT64_MAX was once written as -1). */
     if (c->has_shares && c->shares != 0 && (c->shares < 2 || c->shares > 262144))
-      return husk_error_set(err, EINVAL, "linux.resources.cpu.shares: %llu is outside 2..262144",
-                            (unsigned long long)c->shares);
+      if (husk_error_report(err, EINVAL, "linux.resources.cpu.shares: %llu is outside 2..262144",
+                            (unsigned long long)c->shares) < 0)
+        return -1;
     if (c->has_idle && c->idle != 0 && c->idle != 1)
-      return husk_error_set(err, EINVAL, "linux.resources.cpu.idle: must be 0 or 1, got %lld",
-                            (long long)c->idle);
+      if (husk_error_report(err, EINVAL, "linux.resources.cpu.idle: must be 0 or 1, got %lld",
+                            (long long)c->idle) < 0)
+        return -1;
     if (c->has_period && c->period != 0 && (c->period < 1000 || c->period > 1000000))
-      return husk_error_set(err, EINVAL,
+      if (husk_error_report(err, EINVAL,
                             "linux.resources.cpu.period: %llu is outside 1000..1000000 us",
-                            (unsigned long long)c->period);
+                            (unsigned long long)c->period) < 0)
+        return -1;
   }
   return 0;
 }
 
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *res,
                       husk_error_t *err) {
-  if (check_common(res, err) < 0)
+  if (husk_cgroup_check_common(res, err) < 0)
     return -1;
   if (cg->mode == HUSK_CGROUP_UNIFIED) {
     _cleanup_free_ char *dir = husk_xasprintf("%s%s", HUSK_CG_ROOT, cg->path);

@@ -74,6 +74,9 @@ int husk_cgroup_enter(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err
  * error naming both when it is not). */
 int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err);
 
+/* The limits no cgroup version accepts (shares out of range, swap below
+ * limit, ...); with err->collect (husk check) all of them. */
+int husk_cgroup_check_common(const struct husk_resources *res, husk_error_t *err);
 /* Apply (or update) resources.  Invalid values are refused before anything
  * is written, with the field named: "linux.resources.memory.limit: ...". */
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *res,

@@ -57,10 +57,10 @@ struct v1ctx {
 static int need(const struct v1ctx *c, const char *ctrl, const char *field, husk_error_t *err) {
   if (husk_cg_v1_find(c->l, ctrl))
     return 0;
-  return husk_error_set(err, ENOTSUP,
-                        "%s: the %s controller is not mounted (no cgroup v1 hierarchy under "
-                        "%s has it)",
-                        field, ctrl, HUSK_CG_ROOT);
+  return husk_error_report(err, ENOTSUP,
+                           "%s: the %s controller is not mounted (no cgroup v1 hierarchy under "
+                           "%s has it)",
+                           field, ctrl, HUSK_CG_ROOT);
 }
 
 /* The controller is there, and so is its optional `file`. */
@@ -69,9 +69,10 @@ static int need_file(const struct v1ctx *c, const char *ctrl, const char *file, 
   if (need(c, ctrl, field, err) < 0)
     return -1;
   _cleanup_free_ char *dir = dir_of(c->l, c->path, ctrl);
-  if (husk_cg_has(dir, file))
+  if (dir == NULL || husk_cg_has(dir, file)) /* NULL: need() reported it, husk check goes on */
     return 0;
-  return husk_error_set(err, ENOTSUP, "%s: %s/%s does not exist on this kernel", field, dir, file);
+  return husk_error_report(err, ENOTSUP, "%s: %s/%s does not exist on this kernel", field, dir,
+                           file);
 }
 
 static int check_memory(const struct v1ctx *c, const struct husk_memory *m, husk_error_t *err) {
@@ -90,10 +91,10 @@ static int check_memory(const struct v1ctx *c, const struct husk_memory *m, husk
     _cleanup_free_ char *dir = dir_of(c->l, c->path, "memory");
     uint64_t cur;
     if (husk_cg_read_u64(dir, "memory.usage_in_bytes", &cur) == 0 && (uint64_t)m->limit < cur)
-      return husk_error_set(err, EBUSY,
-                            R "memory.limit: %lld is below the current usage %" PRIu64
-                              " (checkBeforeUpdate)",
-                            (long long)m->limit, cur);
+      return husk_error_report(err, EBUSY,
+                               R "memory.limit: %lld is below the current usage %" PRIu64
+                                 " (checkBeforeUpdate)",
+                               (long long)m->limit, cur);
   }
   return 0;
 }
@@ -122,19 +123,22 @@ static int check_block_io(const struct v1ctx *c, const struct husk_block_io *b, 
   if (need(c, "blkio", R "blockIO", err) < 0)
     return -1;
   _cleanup_free_ char *dir = dir_of(c->l, c->path, "blkio");
+  if (dir == NULL)
+    return 0; /* need() reported it, husk check goes on */
   bool weights = b->has_weight;
   for (size_t i = 0; i < b->weight_device_len; i++)
     weights |= b->weight_device[i].has_weight;
   if (weights && !husk_cg_has(dir, "blkio.weight") && !husk_cg_has(dir, "blkio.bfq.weight"))
-    return husk_error_set(err, ENOTSUP,
-                          R "blockIO.weight: neither blkio.weight nor blkio.bfq.weight exists in "
-                            "%s (no CFQ or BFQ scheduler)",
-                          dir);
+    return husk_error_report(err, ENOTSUP,
+                             R
+                             "blockIO.weight: neither blkio.weight nor blkio.bfq.weight exists in "
+                             "%s (no CFQ or BFQ scheduler)",
+                             dir);
   bool leaf = b->has_leaf_weight;
   for (size_t i = 0; i < b->weight_device_len; i++)
     leaf |= b->weight_device[i].has_leaf_weight;
   if (leaf && !husk_cg_has(dir, "blkio.leaf_weight"))
-    return husk_error_set(
+    return husk_error_report(
         err, ENOTSUP, R "blockIO.leafWeight: %s/blkio.leaf_weight does not exist (CFQ only)", dir);
   return 0;
 }

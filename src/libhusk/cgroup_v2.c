@@ -63,56 +63,62 @@ struct v2ctx {
 static int need(const struct v2ctx *c, const char *ctrl, const char *field, husk_error_t *err) {
   if (has_word(c->avail, ctrl))
     return 0;
-  return husk_error_set(err, ENOTSUP,
-                        "%s: the %s controller is not available in %s (not enabled in the "
-                        "parent's cgroup.subtree_control)",
-                        field, ctrl, c->dir);
+  return husk_error_report(err, ENOTSUP,
+                           "%s: the %s controller is not available in %s (not enabled in the "
+                           "parent's cgroup.subtree_control)",
+                           field, ctrl, c->dir);
+}
+
+/* The root cgroup has none of the interface files of a cgroup below it:
+ * there (husk check probing before anything exists) files are not asked. */
+static bool has_file(const struct v2ctx *c, const char *file) {
+  return strcmp(c->dir, HUSK_CG_ROOT) == 0 || husk_cg_has(c->dir, file);
 }
 
 static int need_file(const struct v2ctx *c, const char *file, const char *field,
                      husk_error_t *err) {
-  if (husk_cg_has(c->dir, file))
+  if (has_file(c, file))
     return 0;
-  return husk_error_set(err, ENOTSUP, "%s: %s/%s does not exist on this kernel", field, c->dir,
-                        file);
+  return husk_error_report(err, ENOTSUP, "%s: %s/%s does not exist on this kernel", field, c->dir,
+                           file);
 }
 
 /* v1's blkio weight range, which io.weight's 1..10000 is scaled from. */
 static int check_weight(uint16_t w, const char *field, husk_error_t *err) {
   if (w != 0 && (w < 10 || w > 1000))
-    return husk_error_set(err, EINVAL, "%s: %u is outside 10..1000", field, w);
+    return husk_error_report(err, EINVAL, "%s: %u is outside 10..1000", field, w);
   return 0;
 }
 
 static int check_memory(const struct v2ctx *c, const struct husk_memory *m, husk_error_t *err) {
   if (m->has_kernel_tcp)
-    return husk_error_set(err, ENOTSUP, R "memory.kernelTCP is not supported on cgroup v2");
+    return husk_error_report(err, ENOTSUP, R "memory.kernelTCP is not supported on cgroup v2");
   if ((m->has_limit || m->has_reservation || m->has_swap) && need(c, "memory", R "memory", err) < 0)
     return -1;
   if (m->has_swap && m->swap > 0) {
     if (!m->has_limit || m->limit <= 0)
-      return husk_error_set(err, EINVAL,
-                            R "memory.swap: a swap limit needs a memory limit on cgroup v2 "
-                              "(memory.swap.max = swap - limit)");
+      return husk_error_report(err, EINVAL,
+                               R "memory.swap: a swap limit needs a memory limit on cgroup v2 "
+                                 "(memory.swap.max = swap - limit)");
     if (need_file(c, "memory.swap.max", R "memory.swap", err) < 0)
       return -1;
   }
   if (m->has_check_before_update && m->check_before_update && m->has_limit && m->limit > 0) {
     uint64_t cur;
     if (husk_cg_read_u64(c->dir, "memory.current", &cur) == 0 && (uint64_t)m->limit < cur)
-      return husk_error_set(err, EBUSY,
-                            R "memory.limit: %lld is below the current usage %" PRIu64
-                              " (checkBeforeUpdate)",
-                            (long long)m->limit, cur);
+      return husk_error_report(err, EBUSY,
+                               R "memory.limit: %lld is below the current usage %" PRIu64
+                                 " (checkBeforeUpdate)",
+                               (long long)m->limit, cur);
   }
   return 0;
 }
 
 static int check_cpu(const struct v2ctx *c, const struct husk_cpu *p, husk_error_t *err) {
   if (p->has_realtime_runtime || p->has_realtime_period)
-    return husk_error_set(err, ENOTSUP,
-                          R "cpu.%s: realtime scheduling is not supported on cgroup v2",
-                          p->has_realtime_runtime ? "realtimeRuntime" : "realtimePeriod");
+    return husk_error_report(err, ENOTSUP,
+                             R "cpu.%s: realtime scheduling is not supported on cgroup v2",
+                             p->has_realtime_runtime ? "realtimeRuntime" : "realtimePeriod");
   if ((p->has_shares || p->has_quota || p->has_period || p->has_burst || p->has_idle) &&
       need(c, "cpu", R "cpu", err) < 0)
     return -1;
@@ -139,11 +145,11 @@ static int check_block_io(const struct v2ctx *c, const struct husk_block_io *b, 
       return -1;
   }
   bool weights = b->has_weight || b->weight_device_len > 0;
-  if (weights && !husk_cg_has(c->dir, "io.bfq.weight") && !husk_cg_has(c->dir, "io.weight"))
-    return husk_error_set(err, ENOTSUP,
-                          R "blockIO.weight: neither io.bfq.weight nor io.weight exists in %s "
-                            "(no BFQ scheduler and no io.cost)",
-                          c->dir);
+  if (weights && !has_file(c, "io.bfq.weight") && !has_file(c, "io.weight"))
+    return husk_error_report(err, ENOTSUP,
+                             R "blockIO.weight: neither io.bfq.weight nor io.weight exists in %s "
+                               "(no BFQ scheduler and no io.cost)",
+                             c->dir);
   return 0;
 }
 
@@ -152,20 +158,20 @@ static int check_unified(const struct v2ctx *c, const struct husk_kv *kv, size_t
   for (size_t i = 0; i < n; i++) {
     const char *key = kv[i].key;
     if (key[0] == '\0' || key[0] == '.' || strchr(key, '/'))
-      return husk_error_set(err, EINVAL, R "unified[\"%s\"]: not a cgroup file name", key);
+      return husk_error_report(err, EINVAL, R "unified[\"%s\"]: not a cgroup file name", key);
     const char *dot = strchr(key, '.');
     if (dot == NULL)
-      return husk_error_set(err, EINVAL,
-                            R "unified[\"%s\"]: not a cgroup file name (expected "
-                              "<controller>.<file>)",
-                            key);
+      return husk_error_report(err, EINVAL,
+                               R "unified[\"%s\"]: not a cgroup file name (expected "
+                                 "<controller>.<file>)",
+                               key);
     _cleanup_free_ char *ctrl = husk_xasprintf("%.*s", (int)(dot - key), key);
     if (strcmp(ctrl, "cgroup") != 0 && !has_word(c->avail, ctrl))
-      return husk_error_set(err, ENOTSUP,
-                            R "unified[\"%s\"]: the %s controller is not available in %s", key,
-                            ctrl, c->dir);
-    if (!husk_cg_has(c->dir, key))
-      return husk_error_set(err, ENOENT, R "unified[\"%s\"]: no such file in %s", key, c->dir);
+      return husk_error_report(err, ENOTSUP,
+                               R "unified[\"%s\"]: the %s controller is not available in %s", key,
+                               ctrl, c->dir);
+    if (!has_file(c, key))
+      return husk_error_report(err, ENOENT, R "unified[\"%s\"]: no such file in %s", key, c->dir);
   }
   return 0;
 }
@@ -188,16 +194,16 @@ int husk_cg_v2_check(const char *dir, const struct husk_resources *res, husk_err
     snprintf(field, sizeof(field), R "hugepageLimits[%zu]", i);
     snprintf(file, sizeof(file), "hugetlb.%s.max", res->hugepage_limits[i].page_size);
     r = need(&c, "hugetlb", field, err);
-    if (r == 0 && !husk_cg_has(dir, file))
-      r = husk_error_set(err, ENOTSUP, "%s.pageSize: no %s huge pages on this host (%s/%s)", field,
-                         res->hugepage_limits[i].page_size, dir, file);
+    if (r == 0 && !has_file(&c, file))
+      r = husk_error_report(err, ENOTSUP, "%s.pageSize: no %s huge pages on this host (%s/%s)",
+                            field, res->hugepage_limits[i].page_size, dir, file);
   }
   if (r == 0 && res->rdma_len > 0)
     r = need(&c, "rdma", R "rdma", err);
   if (r == 0 && res->has_network && (res->network.has_class_id || res->network.priorities_len > 0))
-    r = husk_error_set(err, ENOTSUP,
-                       R "network: net_cls and net_prio do not exist on cgroup v2 (use an "
-                         "eBPF program or nftables' cgroupv2 match)");
+    r = husk_error_report(err, ENOTSUP,
+                          R "network: net_cls and net_prio do not exist on cgroup v2 (use an "
+                            "eBPF program or nftables' cgroupv2 match)");
   if (r == 0)
     r = check_unified(&c, res->unified, res->unified_len, err);
   free(c.avail);

@@ -127,32 +127,37 @@ static int move_above(int fd, int min_fd) {
   return moved;
 }
 
-static int check_spec_for_host(const struct husk_spec *spec, husk_error_t *err) {
+int husk_container_check_spec(const struct husk_spec *spec, husk_error_t *err) {
   /* Before anything is made (the init checks again where it writes them). */
   if (husk_sysctl_check(spec, err) < 0)
     return husk_error_prefix(err, "config.json");
   const struct husk_namespace *uts = husk_spec_find_ns(spec, HUSK_NS_UTS);
   /* A UTS namespace joined by path is the container's own too: the names
-   * are set there, as runc and crun do. */
-  if ((spec->hostname && spec->hostname[0]) && uts == NULL)
-    return husk_error_set(err, EINVAL,
-                          "config.json: hostname: unable to set the hostname without a private "
-                          "UTS namespace");
-  if ((spec->domainname && spec->domainname[0]) && uts == NULL)
-    return husk_error_set(err, EINVAL,
-                          "config.json: domainname: unable to set the domainname without a "
-                          "private UTS namespace");
+   * are set there, as runc and crun do.  (husk_error_report: husk check
+   * collects them all.) */
+  if ((spec->hostname && spec->hostname[0]) && uts == NULL &&
+      husk_error_report(err, EINVAL,
+                        "config.json: hostname: unable to set the hostname without a private "
+                        "UTS namespace") < 0)
+    return -1;
+  if ((spec->domainname && spec->domainname[0]) && uts == NULL &&
+      husk_error_report(err, EINVAL,
+                        "config.json: domainname: unable to set the domainname without a "
+                        "private UTS namespace") < 0)
+    return -1;
   const struct husk_namespace *user = husk_spec_find_ns(spec, HUSK_NS_USER);
   if (user && user->path == NULL &&
-      (spec->linux_.uid_mappings_len == 0 || spec->linux_.gid_mappings_len == 0))
-    return husk_error_set(err, EINVAL,
-                          "config.json: linux.uidMappings, linux.gidMappings: a new user "
-                          "namespace needs both mappings");
+      (spec->linux_.uid_mappings_len == 0 || spec->linux_.gid_mappings_len == 0) &&
+      husk_error_report(err, EINVAL,
+                        "config.json: linux.uidMappings, linux.gidMappings: a new user "
+                        "namespace needs both mappings") < 0)
+    return -1;
   const struct husk_namespace *time_ns = husk_spec_find_ns(spec, HUSK_NS_TIME);
   if ((spec->linux_.time_offset_boottime.set || spec->linux_.time_offset_monotonic.set) &&
-      (time_ns == NULL || time_ns->path))
-    return husk_error_set(err, EINVAL,
-                          "config.json: linux.timeOffsets: needs a new time namespace");
+      (time_ns == NULL || time_ns->path) &&
+      husk_error_report(err, EINVAL, "config.json: linux.timeOffsets: needs a new time namespace") <
+          0)
+    return -1;
   return 0;
 }
 
@@ -297,7 +302,7 @@ static int load_bundle(const struct husk_create_opts *opts, char **bundle_out,
   if (husk_spec_parse(text, len, "config.json", &spec, err) < 0)
     return -1;
   if (husk_spec_validate_for_create(spec, "config.json", err) < 0 ||
-      check_spec_for_host(spec, err) < 0) {
+      husk_container_check_spec(spec, err) < 0) {
     husk_spec_free(spec);
     return -1;
   }

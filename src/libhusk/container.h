@@ -40,6 +40,11 @@ struct husk_created {
 
 /* Create the container and leave its init waiting for `start`.  On failure
  * nothing is left: no state directory, no process, no mount. */
+/* The rules of the config that depend on more than its own fields (sysctls
+ * and namespaces, hostname and UTS, ...), checked at create before anything
+ * is made; with err->collect (husk check) all of them. */
+int husk_container_check_spec(const struct husk_spec *spec, husk_error_t *err);
+
 int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
                           husk_error_t *err);
 

@@ -1,5 +1,6 @@
 /* husk — error values (see include/husk/error.h). */
 #include "husk/error.h"
+#include "husk/check.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -15,14 +16,30 @@ int husk_error_setv(husk_error_t *err, int errnum, const char *fmt, va_list ap) 
   char *msg = NULL;
   if (vasprintf(&msg, fmt, ap) < 0)
     abort();
-  if (errnum != 0) {
+  /* A finding of husk check says why in words: "Invalid argument" after
+   * "is outside 2..262144" adds nothing. */
+  bool collect_plain = err->collect != NULL && (errnum == EINVAL || errnum == ENOTSUP);
+  if (errnum != 0 && !collect_plain) {
     char *full = husk_xasprintf("%s: %s", msg, strerror(errnum));
     free(msg);
     msg = full;
   }
   err->errnum = errnum;
+  if (err->collect != NULL) {
+    husk_findings_add_message(err->collect, HUSK_SEV_ERROR, msg);
+    free(msg);
+    return -1;
+  }
   err->msg = msg;
   return -1;
+}
+
+int husk_error_report(husk_error_t *err, int errnum, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  husk_error_setv(err, errnum, fmt, ap);
+  va_end(ap);
+  return husk_error_collecting(err) ? 0 : -1;
 }
 
 int husk_error_set(husk_error_t *err, int errnum, const char *fmt, ...) {

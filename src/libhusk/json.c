@@ -557,12 +557,18 @@ int husk_jstrmap(const struct husk_jnode *n, struct husk_kv **out, size_t *len) 
 
 /* ---- field getters ---------------------------------------------------- */
 
+/* A field that failed: -1, or when the error collects (husk check) "absent",
+ * so the parser records it and goes on with the next field. */
+static int absent_or_fail(const struct husk_jnode *n, int r) {
+  return husk_error_collecting(n->err) ? 0 : r;
+}
+
 #define HUSK_JGET(name, type)                                                                      \
   int husk_jget_##name(const struct husk_jnode *obj, const char *key, bool required, type *out) {  \
     struct husk_jnode n = husk_jfield(obj, key);                                                   \
     if (!husk_jpresent(&n))                                                                        \
-      return required ? husk_jmissing(&n) : 0;                                                     \
-    return husk_j##name(&n, out) < 0 ? -1 : 1;                                                     \
+      return required ? absent_or_fail(&n, husk_jmissing(&n)) : 0;                                 \
+    return husk_j##name(&n, out) < 0 ? absent_or_fail(&n, -1) : 1;                                 \
   }
 
 HUSK_JGET(str, char *)
@@ -578,6 +584,6 @@ int husk_jget_strmap(const struct husk_jnode *obj, const char *key, bool require
                      struct husk_kv **out, size_t *len) {
   struct husk_jnode n = husk_jfield(obj, key);
   if (!husk_jpresent(&n))
-    return required ? husk_jmissing(&n) : 0;
-  return husk_jstrmap(&n, out, len) < 0 ? -1 : 1;
+    return required ? absent_or_fail(&n, husk_jmissing(&n)) : 0;
+  return husk_jstrmap(&n, out, len) < 0 ? absent_or_fail(&n, -1) : 1;
 }

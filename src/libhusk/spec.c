@@ -171,6 +171,12 @@ const struct husk_namespace *husk_spec_find_ns(const struct husk_spec *spec,
 
 /* ---- generic helpers -------------------------------------------------- */
 
+/* A section or item that failed to parse: -1, or when the error collects
+ * (husk check) 0, "absent", so that the parser goes on to the next one. */
+static int skip_or_fail(const struct husk_jnode *n) {
+  return husk_error_collecting(n->err) ? 0 : -1;
+}
+
 static int parse_enum(const struct husk_jnode *n, const struct name_value *table, const char *what,
                       long *out) {
   _cleanup_free_ char *name = NULL;
@@ -190,8 +196,8 @@ static int get_enum(const struct husk_jnode *obj, const char *key, bool required
                     const struct name_value *table, const char *what, long *out) {
   struct husk_jnode n = husk_jfield(obj, key);
   if (!husk_jpresent(&n))
-    return required ? husk_jmissing(&n) : 0;
-  return parse_enum(&n, table, what, out) < 0 ? -1 : 1;
+    return required ? (husk_jmissing(&n), skip_or_fail(&n)) : 0;
+  return parse_enum(&n, table, what, out) < 0 ? skip_or_fail(&n) : 1;
 }
 
 static int get_flags(const struct husk_jnode *obj, const char *key, const struct name_value *table,
@@ -200,11 +206,13 @@ static int get_flags(const struct husk_jnode *obj, const char *key, const struct
   size_t len = 0;
   if (!husk_jpresent(&arr))
     return 0;
-  TRY(husk_jarray(&arr, &len));
+  if (husk_jarray(&arr, &len) < 0)
+    return skip_or_fail(&arr);
   for (size_t i = 0; i < len; i++) {
     struct husk_jnode item = husk_jitem(&arr, i);
     long bit = 0;
-    TRY(parse_enum(&item, table, what, &bit));
+    if (parse_enum(&item, table, what, &bit) < 0 && skip_or_fail(&item) < 0)
+      return -1;
     *bits |= (uint64_t)bit;
   }
   return 1;
@@ -215,7 +223,7 @@ static int get_object(const struct husk_jnode *obj, const char *key, struct husk
   *out = husk_jfield(obj, key);
   if (!husk_jpresent(out))
     return 0;
-  return husk_jobject(out, NULL) < 0 ? -1 : 1;
+  return husk_jobject(out, NULL) < 0 ? skip_or_fail(out) : 1;
 }
 
 typedef int (*item_parser)(const struct husk_jnode *n, void *item);
@@ -228,14 +236,16 @@ static int get_array(const struct husk_jnode *obj, const char *key, size_t size,
   size_t len = 0;
   if (!husk_jpresent(&arr))
     return 0;
-  TRY(husk_jarray(&arr, &len));
+  if (husk_jarray(&arr, &len) < 0)
+    return skip_or_fail(&arr);
   char *items = husk_xcalloc(len, size);
   *(void **)items_out = items;
   *len_out = len;
   for (size_t i = 0; i < len; i++) {
     struct husk_jnode item = husk_jitem(&arr, i);
-    TRY(husk_jobject(&item, NULL));
-    TRY(fn(&item, items + i * size));
+    if ((husk_jobject(&item, NULL) < 0 || fn(&item, items + i * size) < 0) &&
+        skip_or_fail(&item) < 0)
+      return -1;
   }
   return 1;
 }
@@ -294,7 +304,10 @@ static int parse_rlimit(const struct husk_jnode *n, void *item) {
   struct husk_rlimit *r = item;
   struct husk_jnode type = husk_jfield(n, "type");
   long resource = 0;
+  r->resource = -1; /* none, when husk check goes on past a bad type */
   TRY(husk_jget_str(n, "type", true, &r->type));
+  if (r->type == NULL)
+    return -1; /* already recorded (husk check goes on) */
   TRY(parse_enum(&type, rlimit_names, "rlimit", &resource));
   r->resource = (int)resource;
   TRY(husk_jget_uint64(n, "soft", true, &r->soft));
@@ -640,6 +653,7 @@ static int parse_seccomp(const struct husk_jnode *n, struct husk_seccomp *s) {
 static int parse_namespace(const struct husk_jnode *n, void *item) {
   struct husk_namespace *ns = item;
   struct husk_jnode type = husk_jfield(n, "type");
+  ns->type = HUSK_NS_COUNT; /* none, when husk check goes on past a bad type */
   if (!husk_jpresent(&type))
     return husk_jmissing(&type);
   _cleanup_free_ char *name = NULL;
@@ -660,6 +674,8 @@ static int parse_device(const struct husk_jnode *n, void *item) {
   _cleanup_free_ char *type = NULL;
   int r;
   TRY(husk_jget_str(n, "type", true, &type));
+  if (type == NULL)
+    return -1; /* already recorded (husk check goes on) */
   if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL) {
     _cleanup_free_ char *shown = husk_jdescribe(tn.v);
     return husk_jerror(&tn, "invalid device type %s (expected c, b, u or p)", shown);

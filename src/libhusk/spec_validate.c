@@ -30,7 +30,9 @@ struct vctx {
   husk_error_t *err;
 };
 
-/* "<origin>: <path>: <reason>", the caller formats path and reason. */
+/* "<origin>: <path>: <reason>", the caller formats path and reason.
+ * Returns -1, or 0 when the error collects every finding (husk check): the
+ * rule that failed ends and the validator goes on with the next one. */
 __attribute__((format(printf, 2, 3))) static int fail(const struct vctx *c, const char *fmt, ...) {
   _cleanup_free_ char *msg = NULL;
   va_list ap;
@@ -38,7 +40,8 @@ __attribute__((format(printf, 2, 3))) static int fail(const struct vctx *c, cons
   if (vasprintf(&msg, fmt, ap) < 0)
     abort();
   va_end(ap);
-  return husk_jfail(c->err, "%s: %s", c->origin, msg);
+  husk_jfail(c->err, "%s: %s", c->origin, msg);
+  return husk_error_collecting(c->err) ? 0 : -1;
 }
 
 /* A string quoted for a message, escaped and shortened like json.c does. */
@@ -54,7 +57,7 @@ static bool in_list(const char *s, const char *const *list) {
 static bool only_chars(const char *s, const char *allowed) { return s[strspn(s, allowed)] == '\0'; }
 
 static int check_absolute(const struct vctx *c, const char *path, const char *value) {
-  if (value[0] == '/')
+  if (value == NULL || value[0] == '/') /* NULL: its parse error is recorded */
     return 0;
   _cleanup_free_ char *q = quote(value);
   return fail(c, "%s: must be an absolute path, got %s", path, q);
@@ -148,7 +151,7 @@ static int check_mount(const struct vctx *c, const struct husk_spec *spec, size_
   char path[64];
   snprintf(path, sizeof path, "mounts[%zu]", i);
   /* A relative destination is allowed for old configs: it means "/<dest>". */
-  if (m->destination[0] == '\0')
+  if (m->destination != NULL && m->destination[0] == '\0')
     return fail(c, "%s.destination: must not be empty", path);
   bool bind = (m->type && strcmp(m->type, "bind") == 0) || has_option(&m->options, "bind") ||
               has_option(&m->options, "rbind");
@@ -185,7 +188,7 @@ static int check_caps(const struct vctx *c, const char *prefix, const char *set,
     if (strncmp(name, "CAP_", 4) != 0 || !only_chars(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") ||
         cap_from_name(name, &cap) != 0) {
       _cleanup_free_ char *q = quote(name);
-      return fail(c, "%scapabilities.%s[%zu]: unknown capability %s", prefix, set, i, q);
+      TRY(fail(c, "%scapabilities.%s[%zu]: unknown capability %s", prefix, set, i, q));
     }
   }
   return 0;
@@ -208,25 +211,25 @@ static int check_process(const struct vctx *c, const char *prefix, const struct 
   for (size_t i = 0; i < p->rlimits_len; i++) {
     const struct husk_rlimit *r = &p->rlimits[i];
     for (size_t j = 0; j < i; j++)
-      if (p->rlimits[j].resource == r->resource)
-        return fail(c, "%srlimits[%zu].type: duplicate rlimit \"%s\" (also %srlimits[%zu])", prefix,
-                    i, r->type, prefix, j);
+      if (r->resource >= 0 && p->rlimits[j].resource == r->resource)
+        TRY(fail(c, "%srlimits[%zu].type: duplicate rlimit \"%s\" (also %srlimits[%zu])", prefix, i,
+                 r->type, prefix, j));
     if (r->soft > r->hard)
-      return fail(c, "%srlimits[%zu].soft: %llu is above the hard limit %llu", prefix, i,
-                  (unsigned long long)r->soft, (unsigned long long)r->hard);
+      TRY(fail(c, "%srlimits[%zu].soft: %llu is above the hard limit %llu", prefix, i,
+               (unsigned long long)r->soft, (unsigned long long)r->hard));
   }
 
   /* (uid_t)-1 tells setresuid(2) "leave unchanged": run as it, the process
    * would stay root. */
   if (p->user.uid == UINT32_MAX)
-    return fail(c, "%suser.uid: 4294967295 is not a user ID ((uid_t)-1 leaves the uid unchanged)",
-                prefix);
+    TRY(fail(c, "%suser.uid: 4294967295 is not a user ID ((uid_t)-1 leaves the uid unchanged)",
+             prefix));
   if (p->user.gid == UINT32_MAX)
-    return fail(c, "%suser.gid: 4294967295 is not a group ID ((gid_t)-1 leaves the gid unchanged)",
-                prefix);
+    TRY(fail(c, "%suser.gid: 4294967295 is not a group ID ((gid_t)-1 leaves the gid unchanged)",
+             prefix));
   for (size_t i = 0; i < p->user.additional_gids_len; i++)
     if (p->user.additional_gids[i] == UINT32_MAX)
-      return fail(c, "%suser.additionalGids[%zu]: 4294967295 is not a group ID", prefix, i);
+      TRY(fail(c, "%suser.additionalGids[%zu]: 4294967295 is not a group ID", prefix, i));
 
   if (p->has_capabilities) {
     const struct husk_capabilities *caps = &p->capabilities;
@@ -239,12 +242,11 @@ static int check_process(const struct vctx *c, const char *prefix, const struct 
 
   /* The kernel's range for oom_score_adj; anything else fails at write. */
   if (p->has_oom_score_adj && (p->oom_score_adj < -1000 || p->oom_score_adj > 1000))
-    return fail(c, "%soomScoreAdj: must be between -1000 and 1000, got %d", prefix,
-                p->oom_score_adj);
+    TRY(fail(c, "%soomScoreAdj: must be between -1000 and 1000, got %d", prefix, p->oom_score_adj));
 
   if (p->has_io_priority && (p->io_priority.priority < 0 || p->io_priority.priority > 7))
-    return fail(c, "%sioPriority.priority: must be between 0 and 7, got %d", prefix,
-                p->io_priority.priority);
+    TRY(fail(c, "%sioPriority.priority: must be between 0 and 7, got %d", prefix,
+             p->io_priority.priority));
 
   if (p->has_exec_cpu_affinity) {
     snprintf(path, sizeof path, "%sexecCPUAffinity.initial", prefix);
@@ -262,8 +264,8 @@ static int check_hooks(const struct vctx *c, const char *name, const struct husk
     snprintf(path, sizeof path, "hooks.%s[%zu].path", name, i);
     TRY(check_absolute(c, path, h[i].path));
     if (h[i].has_timeout && h[i].timeout <= 0)
-      return fail(c, "hooks.%s[%zu].timeout: must be greater than zero, got %lld", name, i,
-                  (long long)h[i].timeout);
+      TRY(fail(c, "hooks.%s[%zu].timeout: must be greater than zero, got %lld", name, i,
+               (long long)h[i].timeout));
   }
   return 0;
 }
@@ -272,7 +274,7 @@ static int check_map_keys(const struct vctx *c, const char *path, const struct h
                           size_t len) {
   for (size_t i = 0; i < len; i++)
     if (kv[i].key[0] == '\0')
-      return fail(c, "%s[\"\"]: key must not be empty", path);
+      TRY(fail(c, "%s[\"\"]: key must not be empty", path));
   return 0;
 }
 
@@ -282,12 +284,12 @@ static int check_namespaces(const struct vctx *c, const struct husk_spec *spec) 
   const struct husk_linux *l = &spec->linux_;
   for (size_t i = 0; i < l->namespaces_len; i++) {
     const struct husk_namespace *ns = &l->namespaces[i];
-    for (size_t j = 0; j < i; j++)
+    for (size_t j = 0; j < i && ns->type < HUSK_NS_COUNT; j++)
       if (l->namespaces[j].type == ns->type)
-        return fail(c,
-                    "linux.namespaces[%zu].type: duplicate namespace \"%s\" (also "
-                    "linux.namespaces[%zu])",
-                    i, husk_ns_type_name(ns->type), j);
+        TRY(fail(c,
+                 "linux.namespaces[%zu].type: duplicate namespace \"%s\" (also "
+                 "linux.namespaces[%zu])",
+                 i, husk_ns_type_name(ns->type), j));
     if (ns->path) {
       char path[64];
       snprintf(path, sizeof path, "linux.namespaces[%zu].path", i);
@@ -297,10 +299,10 @@ static int check_namespaces(const struct vctx *c, const struct husk_spec *spec) 
      * refuses it too. */
     if (ns->type == HUSK_NS_USER && ns->path == NULL && l->uid_mappings_len == 0 &&
         l->gid_mappings_len == 0)
-      return fail(c,
-                  "linux.namespaces[%zu]: a new user namespace needs linux.uidMappings and "
-                  "linux.gidMappings",
-                  i);
+      TRY(fail(c,
+               "linux.namespaces[%zu]: a new user namespace needs linux.uidMappings and "
+               "linux.gidMappings",
+               i));
   }
   if ((l->uid_mappings_len || l->gid_mappings_len) && !has_user_ns(spec))
     return fail(c, "linux.%s: set, but linux.namespaces has no user namespace",
@@ -332,12 +334,14 @@ static bool valid_ifname(const char *name) {
 static int check_net_devices(const struct vctx *c, const struct husk_linux *l) {
   for (size_t i = 0; i < l->net_devices_len; i++) {
     const struct husk_net_device *d = &l->net_devices[i];
+    if (d->host_name == NULL)
+      continue;
     _cleanup_free_ char *key = husk_jpath_key(d->host_name);
     if (!valid_ifname(d->host_name))
-      return fail(c, "linux.netDevices%s: invalid interface name", key);
+      TRY(fail(c, "linux.netDevices%s: invalid interface name", key));
     if (d->name && !valid_ifname(d->name)) {
       _cleanup_free_ char *q = quote(d->name);
-      return fail(c, "linux.netDevices%s.name: invalid interface name %s", key, q);
+      TRY(fail(c, "linux.netDevices%s.name: invalid interface name %s", key, q));
     }
   }
   return 0;
@@ -370,8 +374,8 @@ static int check_devices(const struct vctx *c, const struct husk_linux *l) {
     TRY(check_absolute(c, path, d->path));
     TRY(check_device_file_mode(c, i, d));
     if (d->type != 'p' && (d->major < 0 || d->minor < 0))
-      return fail(c, "linux.devices[%zu].%s: must not be negative", i,
-                  d->major < 0 ? "major" : "minor");
+      TRY(fail(c, "linux.devices[%zu].%s: must not be negative", i,
+               d->major < 0 ? "major" : "minor"));
   }
   return 0;
 }
@@ -390,37 +394,37 @@ static int check_resources(const struct vctx *c, const struct husk_resources *r)
     const struct husk_device_cgroup *d = &r->devices[i];
     if (d->access && (d->access[0] == '\0' || !only_chars(d->access, "rwm"))) {
       _cleanup_free_ char *q = quote(d->access);
-      return fail(c,
-                  "linux.resources.devices[%zu].access: invalid access %s (expected a "
-                  "combination of r, w and m)",
-                  i, q);
+      TRY(fail(c,
+               "linux.resources.devices[%zu].access: invalid access %s (expected a "
+               "combination of r, w and m)",
+               i, q));
     }
     if ((d->has_major && d->major < -1) || (d->has_minor && d->minor < -1))
-      return fail(c, "linux.resources.devices[%zu].%s: must be -1 (any) or a device number", i,
-                  d->has_major && d->major < -1 ? "major" : "minor");
+      TRY(fail(c, "linux.resources.devices[%zu].%s: must be -1 (any) or a device number", i,
+               d->has_major && d->major < -1 ? "major" : "minor"));
   }
   if (r->has_memory && r->memory.has_swappiness && r->memory.swappiness > 100)
-    return fail(c, "linux.resources.memory.swappiness: must be between 0 and 100, got %llu",
-                (unsigned long long)r->memory.swappiness);
+    TRY(fail(c, "linux.resources.memory.swappiness: must be between 0 and 100, got %llu",
+             (unsigned long long)r->memory.swappiness));
   for (size_t i = 0; i < r->block_io.weight_device_len; i++) {
     const struct husk_block_io_device_weight *w = &r->block_io.weight_device[i];
     if (!w->has_weight && !w->has_leaf_weight)
-      return fail(c, "linux.resources.blockIO.weightDevice[%zu]: needs weight or leafWeight", i);
+      TRY(fail(c, "linux.resources.blockIO.weightDevice[%zu]: needs weight or leafWeight", i));
   }
   for (size_t i = 0; i < r->hugepage_limits_len; i++) {
     const char *size = r->hugepage_limits[i].page_size;
-    if (!valid_page_size(size)) {
+    if (size != NULL && !valid_page_size(size)) {
       _cleanup_free_ char *q = quote(size);
-      return fail(c,
-                  "linux.resources.hugepageLimits[%zu].pageSize: invalid page size %s "
-                  "(expected e.g. \"64KB\", \"2MB\" or \"1GB\")",
-                  i, q);
+      TRY(fail(c,
+               "linux.resources.hugepageLimits[%zu].pageSize: invalid page size %s "
+               "(expected e.g. \"64KB\", \"2MB\" or \"1GB\")",
+               i, q));
     }
   }
   for (size_t i = 0; i < r->rdma_len; i++) {
     if (!r->rdma[i].has_hca_handles && !r->rdma[i].has_hca_objects) {
       _cleanup_free_ char *key = husk_jpath_key(r->rdma[i].device);
-      return fail(c, "linux.resources.rdma%s: needs hcaHandles or hcaObjects", key);
+      TRY(fail(c, "linux.resources.rdma%s: needs hcaHandles or hcaObjects", key));
     }
   }
   for (size_t i = 0; i < r->unified_len; i++) {
@@ -429,7 +433,7 @@ static int check_resources(const struct vctx *c, const struct husk_resources *r)
     if (file[0] == '\0' || strchr(file, '/') != NULL || strcmp(file, ".") == 0 ||
         strcmp(file, "..") == 0) {
       _cleanup_free_ char *key = husk_jpath_key(file);
-      return fail(c, "linux.resources.unified%s: invalid cgroup file name", key);
+      TRY(fail(c, "linux.resources.unified%s: invalid cgroup file name", key));
     }
   }
   return 0;
@@ -460,38 +464,38 @@ static int check_seccomp(const struct vctx *c, const struct husk_seccomp *s) {
   for (size_t i = 0; i < s->architectures.len; i++) {
     if (!in_list(s->architectures.items[i], seccomp_archs)) {
       _cleanup_free_ char *q = quote(s->architectures.items[i]);
-      return fail(c, "linux.seccomp.architectures[%zu]: unknown seccomp architecture %s", i, q);
+      TRY(fail(c, "linux.seccomp.architectures[%zu]: unknown seccomp architecture %s", i, q));
     }
   }
   for (size_t i = 0; i < s->flags.len; i++) {
     if (!in_list(s->flags.items[i], seccomp_flags)) {
       _cleanup_free_ char *q = quote(s->flags.items[i]);
-      return fail(c, "linux.seccomp.flags[%zu]: unknown seccomp flag %s", i, q);
+      TRY(fail(c, "linux.seccomp.flags[%zu]: unknown seccomp flag %s", i, q));
     }
   }
   /* "When the action doesn't support an errno, the runtime MUST print and
    * error and fail." */
   if (s->has_default_errno_ret && !takes_errno(s->default_action))
-    return fail(c, "linux.seccomp.defaultErrnoRet: only valid with SCMP_ACT_ERRNO or "
-                   "SCMP_ACT_TRACE");
+    TRY(fail(c, "linux.seccomp.defaultErrnoRet: only valid with SCMP_ACT_ERRNO or "
+                "SCMP_ACT_TRACE"));
   if (s->listener_metadata && !s->listener_path)
-    return fail(c, "linux.seccomp.listenerMetadata: must not be set without listenerPath");
+    TRY(fail(c, "linux.seccomp.listenerMetadata: must not be set without listenerPath"));
   for (size_t i = 0; i < s->syscalls_len; i++) {
     const struct husk_seccomp_syscall *sc = &s->syscalls[i];
     if (sc->names.len == 0)
-      return fail(c, "linux.seccomp.syscalls[%zu].names: must not be empty", i);
+      TRY(fail(c, "linux.seccomp.syscalls[%zu].names: must not be empty", i));
     for (size_t j = 0; j < sc->names.len; j++)
       if (sc->names.items[j][0] == '\0')
-        return fail(c, "linux.seccomp.syscalls[%zu].names[%zu]: must not be empty", i, j);
+        TRY(fail(c, "linux.seccomp.syscalls[%zu].names[%zu]: must not be empty", i, j));
     if (sc->has_errno_ret && !takes_errno(sc->action))
-      return fail(c,
-                  "linux.seccomp.syscalls[%zu].errnoRet: only valid with SCMP_ACT_ERRNO or "
-                  "SCMP_ACT_TRACE",
-                  i);
+      TRY(fail(c,
+               "linux.seccomp.syscalls[%zu].errnoRet: only valid with SCMP_ACT_ERRNO or "
+               "SCMP_ACT_TRACE",
+               i));
     for (size_t j = 0; j < sc->args_len; j++)
       if (sc->args[j].index >= 6) /* a syscall has six argument registers */
-        return fail(c, "linux.seccomp.syscalls[%zu].args[%zu].index: must be below 6, got %u", i, j,
-                    sc->args[j].index);
+        TRY(fail(c, "linux.seccomp.syscalls[%zu].args[%zu].index: must be below 6, got %u", i, j,
+                 sc->args[j].index));
   }
   return 0;
 }
@@ -581,12 +585,12 @@ static int check_linux(const struct vctx *c, const struct husk_spec *spec) {
 
 int husk_spec_validate(const struct husk_spec *spec, const char *origin, husk_error_t *err) {
   const struct vctx c = {.origin = origin, .err = err};
-  if (!is_semver(spec->oci_version)) {
+  if (spec->oci_version != NULL && !is_semver(spec->oci_version)) {
     _cleanup_free_ char *q = quote(spec->oci_version);
-    return fail(&c, "ociVersion: %s is not a SemVer 2.0.0 version", q);
+    TRY(fail(&c, "ociVersion: %s is not a SemVer 2.0.0 version", q));
   }
-  if (spec->has_root && spec->root.path[0] == '\0')
-    return fail(&c, "root.path: must not be empty");
+  if (spec->has_root && spec->root.path != NULL && spec->root.path[0] == '\0')
+    TRY(fail(&c, "root.path: must not be empty"));
   for (size_t i = 0; i < spec->mounts_len; i++)
     TRY(check_mount(&c, spec, i));
   if (spec->has_process)
@@ -609,7 +613,7 @@ int husk_spec_validate_for_create(const struct husk_spec *spec, const char *orig
   const struct vctx c = {.origin = origin, .err = err};
   TRY(husk_spec_validate(spec, origin, err));
   if (!spec->has_root)
-    return fail(&c, "root: required field missing");
+    TRY(fail(&c, "root: required field missing"));
   if (!spec->has_process)
     return fail(&c, "process: required field missing");
   if (spec->process.args.len == 0)

@@ -44,27 +44,31 @@ static const char *conflicting_field(const char *key) {
   return NULL;
 }
 
-/* runc's messages, with the reason after them. */
+/* runc's messages, with the reason after them.  One per key; husk check
+ * (err->collect) gets one for every key at fault. */
 int husk_sysctl_check(const struct husk_spec *spec, husk_error_t *err) {
   for (size_t i = 0; i < spec->linux_.sysctl_len; i++) {
     const char *key = spec->linux_.sysctl[i].key;
     const char *field = conflicting_field(key);
+    enum husk_ns_type ns = key_namespace(key);
+    int r = 0;
     if (field)
-      return husk_error_set(err, 0,
+      r = husk_error_report(err, 0,
                             "linux.sysctl: sysctl \"%s\" is not allowed as it conflicts with the "
                             "OCI \"%s\" field",
                             key, field);
-    enum husk_ns_type ns = key_namespace(key);
-    if (ns == HUSK_NS_COUNT)
-      return husk_error_set(err, 0,
+    else if (ns == HUSK_NS_COUNT)
+      r = husk_error_report(err, 0,
                             "linux.sysctl: sysctl \"%s\" is not in a separate kernel namespace: "
                             "setting it would change the host",
                             key);
-    if (!has_ns(spec, ns))
-      return husk_error_set(err, 0,
+    else if (!has_ns(spec, ns))
+      r = husk_error_report(err, 0,
                             "linux.sysctl: sysctl \"%s\" is not allowed in the hosts %s namespace "
                             "(linux.namespaces has no \"%s\")",
                             key, ns == HUSK_NS_NETWORK ? "network" : "ipc", husk_ns_type_name(ns));
+    if (r < 0)
+      return -1;
   }
   return 0;
 }
