@@ -1,5 +1,6 @@
 /* husk — create, start, kill and delete (runtime.md "Operations"). */
 #include "container.h"
+#include "timings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -329,6 +330,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   struct husk_spec *spec = NULL;
   if (load_bundle(opts, &bundle, &spec, &rootfs, &config_text, &config_len, err) < 0)
     return -1;
+  husk_timing("parse");
   if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_pty) {
     husk_spec_free(spec);
     return husk_error_set(err, EINVAL,
@@ -414,6 +416,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
    * `delete --force` undoes (the cgroup; the init dies with us). */
   if (husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
+  husk_timing("state");
 
   /* Rootless without a cgroup it may write: none, or a refusal naming the
    * limit (rootless.c). */
@@ -431,6 +434,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     c.state.cgroup_path = husk_xstrdup(cg.path);
     c.state.cgroup_created_depth = cg.created_depth;
   }
+  husk_timing("cgroup-create");
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
@@ -492,6 +496,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
   source_trees = NULL;
   c.sync_fd = fds[0];
+  husk_timing("clone");
 
   /* The init waits for its user namespace maps.  Moving it into its
    * cgroup (v1: the first migration waits for an RCU grace period, ~10 ms)
@@ -509,10 +514,12 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (husk_sync_send(c.sync_fd, HUSK_SYNC_IN_CGROUP, NULL, -1, err) < 0)
     goto fail;
+  husk_timing("cgroup-enter");
   if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)
     goto fail;
   if (parent_handshake(&c, err) < 0)
     goto fail;
+  husk_timing("init-ready");
 
   c.state.status = HUSK_STATUS_CREATED;
   c.state.systemd_unit = husk_steal_ptr(systemd_unit); /* delete stops it */
@@ -520,6 +527,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (opts->pid_file && write_pid_file(opts->pid_file, c.pid, err) < 0)
     goto fail;
+  husk_timing("created");
 
   out->pid = c.pid;
   out->pty_master = c.pty_master;
