@@ -156,6 +156,12 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_sync_expect(sync_fd, HUSK_SYNC_PARENT_READY, &msg, &err) < 0)
     _exit(1);
   husk_sync_msg_free(&msg);
+  if (a->cg_attach) {
+    if (husk_cgroup_self_attach(a->cg_attach, a->cgroup_path, &err) < 0)
+      fail_to_parent(sync_fd, &err);
+    husk_cgroup_self_attach_close(a->cg_attach);
+    husk_timing("init:cgroup-attach");
+  }
   if (a->plan->new_user && become_root_in_userns(&err) < 0)
     fail_to_parent(sync_fd, &err);
 
