@@ -22,21 +22,21 @@ done
 mkdir -p "$top/tests/bench/results"
 case " ${args[*]:-} " in *" --out "*) out=() ;; *) out=(--out "$top/tests/bench/results/$(stat -f -c %T /sys/fs/cgroup | sed 's/cgroup2fs/cgroup-v2/; s/tmpfs/hybrid/').txt") ;; esac
 
-# crun 1.8 refuses hybrid cgroup hosts unless the near-empty cgroup2 tree is
-# hidden: one private mount namespace with a tmpfs on it (changes nothing on
-# the host), in which every runtime and the floor run, so they all pay the
-# same and see the same cgroup layout. On pure v2 nothing is needed.
-if [ -d /sys/fs/cgroup/unified ]; then
-  unshare -m --propagation private sh -c 'mount -t tmpfs none /sys/fs/cgroup/unified && exec "$@"' \
-    sh /usr/bin/python3 "$top/tests/bench/bench.py" "${out[@]}" ${args[@]+"${args[@]}"}
-else
-  /usr/bin/python3 "$top/tests/bench/bench.py" "${out[@]}" ${args[@]+"${args[@]}"}
-fi
+# Everything runs in one private mount namespace (bench.py mounts a tmpfs
+# for the runtimes' state there; nothing changes on the host). crun 1.8
+# refuses hybrid cgroup hosts unless the near-empty cgroup2 tree is hidden:
+# a tmpfs on it, in the same namespace, so every runtime and the floor pay
+# the same and see the same cgroup layout. On pure v2 nothing is hidden.
+# shellcheck disable=SC2016
+unshare -m --propagation private sh -c \
+  '[ ! -d /sys/fs/cgroup/unified ] || mount -t tmpfs none /sys/fs/cgroup/unified; exec "$@"' \
+  sh /usr/bin/python3 "$top/tests/bench/bench.py" "${out[@]}" ${args[@]+"${args[@]}"}
 
 if [ $vm = 1 ]; then
   echo
   echo "== the same on pure cgroup v2, in a VM"
   cd "$top"
   /work/shared/tools/run-in-vm.sh --timeout 3000 -- \
-    /usr/bin/python3 tests/bench/bench.py --out tests/bench/results/cgroup-v2-vm.txt ${args[@]+"${args[@]}"}
+    unshare -m --propagation private /usr/bin/python3 tests/bench/bench.py \
+    --out tests/bench/results/cgroup-v2-vm.txt ${args[@]+"${args[@]}"}
 fi
