@@ -13,6 +13,7 @@
 
 #include "container.h"
 #include "terminal.h"
+#include "timings.h"
 
 enum { RUN_OPT_DETACH = CREATE_OPT_COUNT, RUN_OPT_KEEP, RUN_OPT_NO_SUBREAPER, RUN_OPT_COUNT };
 
@@ -104,6 +105,7 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
     husk_container_delete(cli->root, id, true, &opts.warn, NULL);
     return status;
   }
+  husk_timing("started");
   if (detach)
     return 0;
   if (created.pty_master >= 0) {
@@ -112,7 +114,9 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
     close(created.pty_master);
   }
   status = wait_init(created.pid);
+  husk_timing("exited");
   if (!keep && husk_container_delete(cli->root, id, true, &opts.warn, &err) < 0)
     husk_cli_fail(cli, &err);
+  husk_timing("deleted");
   return status;
 }

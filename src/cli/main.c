@@ -15,6 +15,7 @@
 #include "husk/version.h"
 #include "rootless.h"
 #include "self_protect.h"
+#include "timings.h"
 #include "util.h"
 
 extern char **environ;
@@ -302,6 +303,10 @@ int main(int argc, char **argv) {
     status = 1;
     goto out_flags;
   }
+  /* --debug shows where the time went, as HUSK_TIMINGS=1 does. */
+  if (cli.debug && (flags[G_DEBUG].value == NULL || strcmp(flags[G_DEBUG].value, "false") != 0))
+    setenv("HUSK_TIMINGS", "1", 0);
+  husk_timing("main");
 
   int nargs = argc - 1 - first_arg;
   char **args = argv + 1 + first_arg;

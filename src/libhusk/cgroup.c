@@ -821,6 +821,75 @@ int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error
                               (int)pid, cg->path);
 }
 
+/* Where the cgroup v1 migration time goes: writing a pid to cgroup.procs
+ * takes the global threadgroup lock for writing, and its first writer after
+ * a quiet spell waits for an RCU grace period (~10 ms on this 2-core host,
+ * most of a container's start). A single thread moving itself ("0" to
+ * `tasks`) needs no such lock (kernel/cgroup/cgroup.c,
+ * cgroup_procs_write_start), and the init is one thread: the runtime opens
+ * the files (the open-time credentials are what the kernel checks), the init
+ * writes. The unified hierarchy of a hybrid host gets clone3's
+ * CLONE_INTO_CGROUP, which takes the lock only for reading. */
+int husk_cgroup_self_attach_prepare(const struct husk_cgroup *cg,
+                                    struct husk_cgroup_self_attach *sa, husk_error_t *err) {
+  *sa = (struct husk_cgroup_self_attach){.v2_fd = -1};
+  if (cg->mode == HUSK_CGROUP_UNIFIED)
+    return 0;
+  _cleanup_dirs_ struct dirs d;
+  if (dirs_of(cg, &d, err) < 0)
+    return -1;
+  sa->fds = husk_xcalloc(d.len, sizeof(int));
+  for (size_t i = 0; i < d.len; i++) {
+    if (d.hier[i] == NULL) {
+      if ((sa->v2_fd = open_v2(d.dir[i], err)) < 0)
+        goto fail;
+      continue;
+    }
+    _cleanup_free_ char *tasks = husk_xasprintf("%s/tasks", d.dir[i]);
+    int fd = open(tasks, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      husk_error_set(err, errno, "open %s", tasks);
+      goto fail;
+    }
+    sa->fds[sa->len++] = fd;
+  }
+  return 0;
+fail:
+  husk_cgroup_self_attach_close(sa);
+  return -1;
+}
+
+int husk_cgroup_self_attach(const struct husk_cgroup_self_attach *sa, const char *path,
+                            husk_error_t *err) {
+  for (size_t i = 0; i < sa->len; i++)
+    if (write(sa->fds[i], "0", 1) < 0)
+      return husk_error_set(err, errno, "move process %d into cgroup %s", (int)getpid(), path);
+  return 0;
+}
+
+void husk_cgroup_self_attach_close(struct husk_cgroup_self_attach *sa) {
+  for (size_t i = 0; i < sa->len; i++)
+    close(sa->fds[i]);
+  free(sa->fds);
+  sa->fds = NULL;
+  sa->len = 0;
+  if (sa->v2_fd >= 0)
+    close(sa->v2_fd);
+  sa->v2_fd = -1;
+}
+
+int husk_cgroup_enter_unified(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err) {
+  const char *um = unified_mount(cg->mode);
+  if (um == NULL)
+    return 0;
+  _cleanup_free_ char *dir = husk_xasprintf("%s%s", um, cg->path);
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int)pid);
+  if (husk_cg_write(dir, "cgroup.procs", buf, err) < 0)
+    return husk_error_prefix(err, "move process %d into cgroup %s", (int)pid, cg->path);
+  return 0;
+}
+
 /* What no cgroup version accepts, checked before anything is written; with
  * err->collect (husk check) every value at fault. */
 int husk_cgroup_check_common(const struct husk_resources *res, husk_error_t *err) {

@@ -77,6 +77,23 @@ int husk_cgroup_check_member(const struct husk_cgroup *cg, pid_t pid, husk_error
 /* The limits no cgroup version accepts (shares out of range, swap below
  * limit, ...); with err->collect (husk check) all of them. */
 int husk_cgroup_check_common(const struct husk_resources *res, husk_error_t *err);
+/* The init moves itself into its v1 cgroups (no ~10 ms wait for the
+ * kernel's global lock, see cgroup.c): the runtime opens the `tasks` files
+ * (and, on a hybrid host, the unified cgroup for CLONE_INTO_CGROUP) before
+ * the clone; the init writes "0" to each. Nothing to open in unified mode. */
+struct husk_cgroup_self_attach {
+  int *fds; /* `tasks` of each v1 hierarchy */
+  size_t len;
+  int v2_fd; /* hybrid: the unified cgroup, for clone3; else -1 */
+};
+int husk_cgroup_self_attach_prepare(const struct husk_cgroup *cg,
+                                    struct husk_cgroup_self_attach *sa, husk_error_t *err);
+int husk_cgroup_self_attach(const struct husk_cgroup_self_attach *sa, const char *path,
+                            husk_error_t *err);
+void husk_cgroup_self_attach_close(struct husk_cgroup_self_attach *sa);
+/* Hybrid hosts: pid into the unified hierarchy only (clone3 could not). */
+int husk_cgroup_enter_unified(const struct husk_cgroup *cg, pid_t pid, husk_error_t *err);
+
 /* Apply (or update) resources.  Invalid values are refused before anything
  * is written, with the field named: "linux.resources.memory.limit: ...". */
 int husk_cgroup_apply(const struct husk_cgroup *cg, const struct husk_resources *res,

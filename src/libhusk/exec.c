@@ -10,8 +10,10 @@
  * init's root and clones B with CLONE_PARENT: B is a child of P (so that P
  * can wait for it and forward signals) and, because setns(CLONE_NEWPID) only
  * applies to children, the first of the three inside the container's pid
- * namespace.  A reports B's host pid and exits.  P moves B into the
- * container's cgroup and tells B its host pid; B opens the pty, applies the
+ * namespace.  A reports B's host pid and exits.  On cgroup v1, B moves
+ * itself into the container's cgroup first (files P opened; see
+ * husk_cgroup_self_attach: no wait for the kernel's global lock); otherwise
+ * P moves B.  P tells B its host pid; B opens the pty, applies the
  * process attributes (exec_setup.h) and calls execve.  B's end of the
  * socketpair is close-on-exec, so P sees EOF once execve succeeded and an
  * error message when something failed first.
@@ -79,6 +81,9 @@ struct exec_run {
   struct husk_process *process;      /* what B runs: file_process or &spec->process */
   bool have_cg;
   struct husk_cgroup cg;
+  bool frozen;      /* the cgroup is frozen (--ignore-paused) */
+  bool self_attach; /* A moves itself into the v1 cgroups: cg_attach */
+  struct husk_cgroup_self_attach cg_attach;
   int min_fd;          /* our fds stay at or above this: below are the preserved ones */
   int ns_fd[NS_FILES]; /* the init's namespaces that differ from ours, else -1 */
   int root_fd;         /* the init's root directory (O_PATH) */
@@ -322,6 +327,7 @@ static int load_cgroup(struct exec_run *r, husk_error_t *err) {
   if (frozen && !o->ignore_paused)
     return husk_error_set(err, 0,
                           "cannot exec in a paused container (use --ignore-paused to override)");
+  r->frozen = frozen;
   if (o->cgroups_len == 0)
     return 0;
   _cleanup_free_ char *sub = NULL;
@@ -440,6 +446,8 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
   /* Our parent is husk exec (CLONE_PARENT): die with it during setup. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_DUMPABLE, 0);
+  if (r->self_attach && husk_cgroup_self_attach(&r->cg_attach, r->cg.path, &err) < 0)
+    fail_to_parent(sock, &err, 255);
   if (husk_sync_expect(sock, HUSK_SYNC_HOST_PID, &msg, &err) < 0)
     _exit(255);
   pid_t host_pid = msg.payload ? (pid_t)atoi(msg.payload) : 0;
@@ -543,7 +551,9 @@ static int recv_or_eof(int sock, struct husk_sync_msg *msg, husk_error_t *err) {
 /* After B exists: into the cgroup, its host pid, its pty, its execve. */
 static int start_process(struct exec_run *r, pid_t pid, int *master, husk_error_t *err) {
   int sock = r->sync[0];
-  if (r->have_cg && husk_cgroup_enter(&r->cg, pid, err) < 0)
+  if (r->have_cg && !r->self_attach && husk_cgroup_enter(&r->cg, pid, err) < 0)
+    return -1;
+  if (r->self_attach && husk_cgroup_enter_unified(&r->cg, pid, err) < 0)
     return -1;
   char text[16];
   snprintf(text, sizeof(text), "%d", (int)pid);
@@ -578,6 +588,7 @@ static void exec_run_free(struct exec_run *r) {
   close_fd(&r->listener_fd);
   close_fd(&r->sync[0]);
   close_fd(&r->sync[1]);
+  husk_cgroup_self_attach_close(&r->cg_attach);
   if (r->have_cg)
     husk_cgroup_release(&r->cg);
   husk_process_free(r->file_process);
@@ -611,6 +622,13 @@ static int prepare(struct exec_run *r, husk_error_t *err) {
   husk_caps_warn_ambient(r->process, &(const struct husk_warner){0});
   if (r->have_cg && r->cg.v2_fd >= 0 && (r->cg.v2_fd = move_above(r->cg.v2_fd, r->min_fd)) < 0)
     return husk_error_set(err, errno, "move fds above --preserve-fds");
+  /* Not into a frozen cgroup: A would freeze there before B exists. */
+  if (r->have_cg && !r->frozen) {
+    husk_error_t ignored = {0};
+    r->self_attach = husk_cgroup_self_attach_prepare(&r->cg, &r->cg_attach, &ignored) == 0 &&
+                     r->cg_attach.len > 0;
+    husk_error_clear(&ignored);
+  }
   if (open_init(r, err) < 0)
     return -1;
   /* listenerPath is a host path: connected here, used by B. */
@@ -644,6 +662,7 @@ int husk_container_exec(const struct husk_exec_opts *opts, struct husk_exec_resu
       .listener_fd = -1,
       .sync = {-1, -1},
       .cg = {.v2_fd = -1},
+      .cg_attach = {.v2_fd = -1},
   };
   for (size_t i = 0; i < NS_FILES; i++)
     r.ns_fd[i] = -1;
@@ -663,6 +682,7 @@ int husk_container_exec(const struct husk_exec_opts *opts, struct husk_exec_resu
     goto out;
   }
   /* What only A and B use. */
+  husk_cgroup_self_attach_close(&r.cg_attach);
   close_fd(&r.sync[1]);
   close_fd(&r.root_fd);
   close_fd(&r.listener_fd);

@@ -31,6 +31,7 @@
 #include "caps.h"
 #include "exec_steps.h"
 #include "seccomp_filter.h"
+#include "timings.h"
 #include "util.h"
 
 void husk_warn(const struct husk_warner *w, const char *fmt, ...) {
@@ -232,6 +233,7 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
 
   if (!p->no_new_privileges && load_seccomp(ctx, &w, err) < 0)
     return -1;
+  husk_timing(ctx->is_init ? "init:seccomp" : "exec:seccomp");
 
   if (husk_caps_keep(true, err) < 0)
     return -1;
@@ -264,6 +266,7 @@ int husk_exec_finish(const struct husk_exec_ctx *ctx, husk_error_t *err) {
   if (p->no_new_privileges && load_seccomp(ctx, &w, err) < 0)
     return -1;
 
+  husk_timing(ctx->is_init ? "init:caps+user+execve" : "exec:caps+user+execve");
   execve(file, argv, envp);
   return husk_error_set(err, errno, "exec %s", file);
 }

@@ -29,6 +29,7 @@
 #include "sync.h"
 #include "terminal.h"
 #include "rootless.h"
+#include "timings.h"
 #include "util.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -155,6 +156,12 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_sync_expect(sync_fd, HUSK_SYNC_PARENT_READY, &msg, &err) < 0)
     _exit(1);
   husk_sync_msg_free(&msg);
+  if (a->cg_attach) {
+    if (husk_cgroup_self_attach(a->cg_attach, a->cgroup_path, &err) < 0)
+      fail_to_parent(sync_fd, &err);
+    husk_cgroup_self_attach_close(a->cg_attach);
+    husk_timing("init:cgroup-attach");
+  }
   if (a->plan->new_user && become_root_in_userns(&err) < 0)
     fail_to_parent(sync_fd, &err);
 
@@ -165,6 +172,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   if (!a->no_new_keyring && join_session_keyring(a->id, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  husk_timing("init:namespaces");
   /* A cgroup namespace is rooted at the cgroup we are in when we make it,
    * and cgroupfs mounted in it shows that root: wait until the parent has
    * placed us, and make it before the first mount. */
@@ -193,6 +201,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   };
   if (husk_rootfs_prepare(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  husk_timing("init:mounts");
   if (!a->new_cgroupns && husk_sync_expect(sync_fd, HUSK_SYNC_IN_CGROUP, &msg, &err) < 0)
     _exit(1);
   husk_sync_msg_free(&msg);
@@ -212,6 +221,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     _exit(1);
   pid_t host_pid = msg.payload ? (pid_t)atoi(msg.payload) : 0;
   husk_sync_msg_free(&msg);
+  husk_timing("init:wait-cgroup+hooks");
   /* linux.seccomp.listenerPath is a host path: connect before pivot_root. */
   int listener_fd = -1;
   if (needs_seccomp_listener(spec) &&
@@ -223,6 +233,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  husk_timing("init:pivot");
 
   struct husk_exec_ctx exec = {
       .spec = spec,
@@ -239,6 +250,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   /* linux.sysctl is written before readonlyPaths make /proc/sys read-only. */
   if (husk_exec_prepare(&exec, &err) < 0 || husk_rootfs_finalize(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  husk_timing("init:devices+masks");
   if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
   /* No fd but stdio, the preserved ones and those we still need may reach
@@ -268,6 +280,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
    * binary) before execve replaces it. */
   prctl(PR_SET_PDEATHSIG, 0);
   prctl(PR_SET_DUMPABLE, 0);
+  husk_timing("init:fds+cwd");
   if (husk_sync_send(sync_fd, HUSK_SYNC_CREATED, NULL, -1, &err) < 0)
     _exit(1);
   close(sync_fd);
@@ -275,6 +288,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   int fifo = wait_for_start(a->fifo_fd, rootfs.in_userns, &err);
   if (fifo < 0)
     fail_to_start(-1, &err, 1);
+  husk_timing("init:wait-start");
   if (husk_hooks_run(spec->hooks.start_container, spec->hooks.start_container_len, "startContainer",
                      created_json, &err) < 0)
     fail_to_start(fifo, &err, 1);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "husk/spec.h"
+#include "cgroup.h"
 #include "namespace.h"
 
 struct husk_init_args {
@@ -27,6 +28,9 @@ struct husk_init_args {
    * bind source of a `cgroup` mount without a cgroup namespace): while the
    * parent moves us, /proc/self/cgroup may still show the caller's. */
   const char *cgroup_path;
+  /* v1: the `tasks` files the init writes "0" to, first thing (cgroup.c);
+   * NULL when the parent moves it. */
+  struct husk_cgroup_self_attach *cg_attach;
 };
 
 /* Never returns: execs the workload or exits non-zero after reporting the

@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -25,12 +26,19 @@ static ssize_t send_packet(int sock, struct msghdr *mh) {
   return n;
 }
 
+/* A peer that exits with a message of ours still unread (an init that fails
+ * before it reads IN_CGROUP) sets ECONNRESET on our socket, which the next
+ * recvmsg reports once, before the messages the peer sent us first (its
+ * ERROR): read on, they are still queued. */
 static ssize_t recv_packet(int sock, struct msghdr *mh) {
-  ssize_t n;
-  do
-    n = recvmsg(sock, mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  return n;
+  bool reset_seen = false;
+  for (;;) {
+    ssize_t n = recvmsg(sock, mh, MSG_CMSG_CLOEXEC);
+    if (n >= 0 || (errno != EINTR && (errno != ECONNRESET || reset_seen)))
+      return n;
+    if (errno == ECONNRESET)
+      reset_seen = true;
+  }
 }
 
 int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,

@@ -3,7 +3,7 @@
 
 #include "husk/version.h"
 
-#include <libmount.h>
+#include <dlfcn.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <yajl/yajl_version.h>
@@ -32,9 +32,16 @@ const char *husk_yajl_version(void) {
   return buf;
 }
 
+/* Only `--version` asks, so libmount is opened here and not linked: linked,
+ * it and what it pulls in (libblkid, libselinux, libpcre2) were loaded and
+ * relocated at every start of husk, twice per container (the re-exec of
+ * self_protect.c), for this one call. */
 const char *husk_libmount_version(void) {
+  void *lib = dlopen("libmount.so.1", RTLD_LAZY | RTLD_LOCAL);
+  int (*get)(const char **) =
+      lib ? (int (*)(const char **))dlsym(lib, "mnt_get_library_version") : NULL;
   const char *v = NULL;
-  if (mnt_get_library_version(&v) < 0 || v == NULL)
+  if (get == NULL || get(&v) < 0 || v == NULL)
     return HUSK_LIBMOUNT_VERSION;
-  return v;
+  return v; /* static in libmount, which stays loaded */
 }
