@@ -55,6 +55,8 @@ static char *strndup_range(const char *begin, const char *end) {
   return s;
 }
 
+static void remove_tree(const char *path);
+
 /* ---- talking to criu ---------------------------------------------------- */
 
 /* A notify callback: what the caller does at CRIU's "scripts". */
@@ -114,8 +116,8 @@ static int criu_call(const char *criu, const int *extra_fds, size_t n_extra, str
       continue;
     }
     if (resp.type != req_type) {
-      husk_error_set(err, EPROTO, "criu answered %s to a %s request",
-                     husk_criu_req_name(resp.type), husk_criu_req_name(req_type));
+      husk_error_set(err, EPROTO, "criu answered %s to a %s request", husk_criu_req_name(resp.type),
+                     husk_criu_req_name(req_type));
       husk_criu_resp_free(&resp);
       goto out;
     }
@@ -136,10 +138,32 @@ out:
   if (ret < 0 && err && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
     husk_error_clear(err);
     husk_error_set_quiet(err, ENOENT,
-                         "cannot run %s: not found or not executable (Debian package: criu)",
-                         criu);
+                         "cannot run %s: not found or not executable (Debian package: criu)", criu);
   }
   return ret;
+}
+
+/* The "Error" lines of a text, joined with "; "; NULL when none. */
+static char *join_error_lines(char *text) {
+  char *out = NULL;
+  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (strstr(line, "Error") == NULL && strstr(line, "error") == NULL)
+      continue;
+    char *next = out ? husk_xasprintf("%s; %s", out, line) : husk_xstrdup(line);
+    free(out);
+    out = next;
+  }
+  return out;
+}
+
+/* The "Error" lines of a CRIU log file. */
+static char *error_lines(const char *path) {
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  if (husk_read_file(path, 1024 * 1024, &text, &len, NULL) < 0)
+    return NULL;
+  return join_error_lines(text);
 }
 
 /* `criu check`'s complaint, for the error of a host where CRIU cannot
@@ -174,15 +198,7 @@ static char *criu_check_output(const char *criu) {
     ;
   if (text == NULL)
     return NULL;
-  char *out = NULL;
-  for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-       line = strtok_r(NULL, "\n", &save)) {
-    if (strstr(line, "Error") == NULL && strstr(line, "error") == NULL)
-      continue;
-    char *next = out ? husk_xasprintf("%s; %s", out, line) : husk_xstrdup(line);
-    free(out);
-    out = next;
-  }
+  char *out = join_error_lines(text);
   free(text);
   return out;
 }
@@ -207,25 +223,50 @@ int husk_criu_probe(const char *criu, char **version, husk_error_t *err) {
   }
   int v = resp.version_major * 10000 + resp.version_minor * 100 + resp.version_sublevel;
   if (version)
-    *version = husk_xasprintf("%d.%d.%d", resp.version_major, resp.version_minor,
-                              resp.version_sublevel);
+    *version =
+        husk_xasprintf("%d.%d.%d", resp.version_major, resp.version_minor, resp.version_sublevel);
   husk_criu_resp_free(&resp);
   if (v < CRIU_MIN_VERSION)
     return husk_error_set_quiet(err, ENOTSUP, "CRIU version %d must be %d or higher", v,
                                 CRIU_MIN_VERSION);
-  if (criu_call(criu, NULL, 0, &none, CRIU_REQ_CHECK, NULL, NULL, NULL, &resp, err) < 0) {
-    husk_error_clear(err);
-    _cleanup_free_ char *why = criu_check_output(criu);
-    return husk_error_set_quiet(err, ENOTSUP, "criu cannot work on this host: criu check: %s",
-                                why ? why : "failed (no message)");
+  /* CHECK wants an images directory, where it writes its log: a
+   * temporary one, whose log says what is missing when CRIU refuses. */
+  const char *tmp = getenv("TMPDIR");
+  _cleanup_free_ char *dir =
+      husk_xasprintf("%s/husk-criu-check.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp(dir) == NULL)
+    return husk_error_set(err, errno, "mkdtemp %s", dir);
+  int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    husk_error_set(err, errno, "open %s", dir);
+    remove_tree(dir);
+    return -1;
   }
+  struct husk_pb opts = {0};
+  husk_pb_int(&opts, CRIU_OPT_IMAGES_DIR_FD, dir_fd);
+  husk_pb_int(&opts, CRIU_OPT_LOG_LEVEL, 1); /* errors only */
+  husk_pb_str(&opts, CRIU_OPT_LOG_FILE, "check.log");
+  int r = criu_call(criu, NULL, 0, &opts, CRIU_REQ_CHECK, NULL, NULL, NULL, &resp, err);
+  husk_pb_free(&opts);
+  close(dir_fd);
+  if (r < 0) {
+    husk_error_clear(err);
+    _cleanup_free_ char *log = husk_xasprintf("%s/check.log", dir);
+    _cleanup_free_ char *why = error_lines(log);
+    if (why == NULL)
+      why = criu_check_output(criu);
+    husk_error_set_quiet(err, ENOTSUP, "criu cannot work on this host: criu check: %s",
+                         why ? why : "failed (no message)");
+    remove_tree(dir);
+    return -1;
+  }
+  remove_tree(dir);
   husk_criu_resp_free(&resp);
   return 0;
 }
 
 /* FEATURE_CHECK for mem_track (pre-dump) or lazy_pages. */
-static int criu_require_feature(const char *criu, int field, const char *name,
-                                husk_error_t *err) {
+static int criu_require_feature(const char *criu, int field, const char *name, husk_error_t *err) {
   struct husk_pb feat = {0}, req = {0};
   husk_pb_bool(&feat, field, true);
   struct husk_criu c;
@@ -295,9 +336,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
   return remove(path) < 0 ? 0 : 0;
 }
 
-static void remove_tree(const char *path) {
-  nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void remove_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 /* mkdir (mode) if missing; *made says whether it was us. */
 static int dir_open(const char *path, const char *what, bool *made, int *fd, husk_error_t *err) {
@@ -487,8 +526,8 @@ static int describe_dump_namespaces(const struct husk_spec *spec, struct husk_pb
       continue;
     struct stat st;
     if (stat(ns->path, &st) < 0)
-      return husk_error_set(err, errno, "linux.namespaces: %s path %s",
-                            husk_ns_type_name(ext[i]), ns->path);
+      return husk_error_set(err, errno, "linux.namespaces: %s path %s", husk_ns_type_name(ext[i]),
+                            ns->path);
     _cleanup_free_ char *e = husk_xasprintf("%s[%llu]:%s", criu_ns_name(ext[i]),
                                             (unsigned long long)st.st_ino, ext_ns_key(ext[i]));
     husk_pb_str(opts, CRIU_OPT_EXTERNAL, e);
@@ -510,7 +549,8 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
     char *end = NULL;
     long port = colon ? strtol(colon + 1, &end, 10) : 0;
     if (colon == NULL || colon == o->page_server || colon[1] == '\0')
-      return husk_error_set_quiet(err, EINVAL, "Use --page-server ADDRESS:PORT to specify page server");
+      return husk_error_set_quiet(err, EINVAL,
+                                  "Use --page-server ADDRESS:PORT to specify page server");
     if (*end || port <= 0 || port > 65535)
       return husk_error_set_quiet(err, EINVAL, "Invalid port number");
     ps_addr = strndup_range(o->page_server, colon);
@@ -597,9 +637,9 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
     enum husk_cgroup_mode mode;
     if (husk_cgroup_detect(&mode, err) < 0)
       goto out;
-    _cleanup_free_ char *freezer =
-        mode == HUSK_CGROUP_UNIFIED ? husk_xasprintf("/sys/fs/cgroup%s", st.cgroup_path)
-                                    : husk_xasprintf("/sys/fs/cgroup/freezer%s", st.cgroup_path);
+    _cleanup_free_ char *freezer = mode == HUSK_CGROUP_UNIFIED
+                                       ? husk_xasprintf("/sys/fs/cgroup%s", st.cgroup_path)
+                                       : husk_xasprintf("/sys/fs/cgroup/freezer%s", st.cgroup_path);
     husk_pb_str(&opts, CRIU_OPT_FREEZE_CGROUP, freezer);
   }
   if (ps_addr) {
@@ -761,14 +801,14 @@ static int prepare_mountpoints(const struct husk_spec *spec, const char *bundle,
       continue;
     enum husk_path_kind kind = HUSK_PATH_DIR;
     if (mount_is_bind(m) && m->source) {
-      _cleanup_free_ char *src = m->source[0] == '/'
-                                     ? husk_xstrdup(m->source)
-                                     : husk_xasprintf("%s/%s", bundle, m->source);
+      _cleanup_free_ char *src = m->source[0] == '/' ? husk_xstrdup(m->source)
+                                                     : husk_xasprintf("%s/%s", bundle, m->source);
       struct stat sst;
       if (stat(src, &sst) == 0 && !S_ISDIR(sst.st_mode))
         kind = HUSK_PATH_FILE;
     }
-    int fd = husk_path_create_in_root(root_fd, m->destination, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
+    int fd = husk_path_create_in_root(root_fd, m->destination, kind,
+                                      kind == HUSK_PATH_DIR ? 0755 : 0644);
     if (fd < 0)
       return husk_error_set(err, -fd, "create criu restore mountpoint for %s mount",
                             m->destination);
@@ -779,14 +819,14 @@ static int prepare_mountpoints(const struct husk_spec *spec, const char *bundle,
 
 /* The restore request's mounts, namespaces and descriptors. */
 static int describe_restore(const struct husk_spec *spec, const char *bundle,
-                            const char *image_path, struct husk_pb *opts, int *ns_fds,
-                            size_t *n_ns, husk_error_t *err) {
+                            const char *image_path, struct husk_pb *opts, int *ns_fds, size_t *n_ns,
+                            husk_error_t *err) {
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct husk_mount *m = &spec->mounts[i];
     if (!mount_is_bind(m) || m->source == NULL)
       continue;
-    _cleanup_free_ char *src = m->source[0] == '/' ? husk_xstrdup(m->source)
-                                                   : husk_xasprintf("%s/%s", bundle, m->source);
+    _cleanup_free_ char *src =
+        m->source[0] == '/' ? husk_xstrdup(m->source) : husk_xasprintf("%s/%s", bundle, m->source);
     add_ext_mount(opts, m->destination, src);
   }
   if (spec->linux_.masked_paths.len > 0)
@@ -838,7 +878,8 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
   *pid_out = -1;
   int cg_mode;
   uint32_t empty_ns;
-  if (husk_validate_id(co->id, err) < 0 || cg_mode_parse(o->c.manage_cgroups_mode, &cg_mode, err) < 0 ||
+  if (husk_validate_id(co->id, err) < 0 ||
+      cg_mode_parse(o->c.manage_cgroups_mode, &cg_mode, err) < 0 ||
       empty_ns_mask(&o->c, &empty_ns, err) < 0)
     return -1;
   _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
@@ -907,8 +948,8 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
       .annotations = spec->annotations,
       .annotations_len = spec->annotations_len,
   };
-  struct restore_ctx r = {.opts = o, .spec = spec, .state = &state, .root = co->root, .cg = &cg,
-                          .pid = -1};
+  struct restore_ctx r = {
+      .opts = o, .spec = spec, .state = &state, .root = co->root, .cg = &cg, .pid = -1};
 
   if (husk_state_lock(co->root, co->id, true, &lock_fd, err) < 0 ||
       husk_write_file_atomic(config_copy, config_text, config_len, 0600, err) < 0 ||
@@ -916,9 +957,8 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
     goto fail;
   /* The cgroup as create makes it, with the config's limits. */
   r.use_cgroup = true;
-  if (husk_rootless_cgroup_check(spec, co->id, co->systemd_cgroup,
-                                 husk_rootless_mode(co->rootless), &co->warn, &r.use_cgroup,
-                                 err) < 0)
+  if (husk_rootless_cgroup_check(spec, co->id, co->systemd_cgroup, husk_rootless_mode(co->rootless),
+                                 &co->warn, &r.use_cgroup, err) < 0)
     goto fail;
   free(state.cgroup_path);
   state.cgroup_path = NULL;

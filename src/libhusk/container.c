@@ -328,7 +328,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
   size_t config_len = 0;
   struct husk_spec *spec = NULL;
-  if (husk_container_load_bundle(opts->bundle, &bundle, &spec, &rootfs, &config_text, &config_len, err) < 0)
+  if (husk_container_load_bundle(opts->bundle, &bundle, &spec, &rootfs, &config_text, &config_len,
+                                 err) < 0)
     return -1;
   if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_pty) {
     husk_spec_free(spec);

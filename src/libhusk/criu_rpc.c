@@ -280,8 +280,8 @@ void husk_criu_resp_free(struct husk_criu_resp *resp) {
 
 /* ---- the swrk session --------------------------------------------------- */
 
-int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra,
-                    struct husk_criu *c, husk_error_t *err) {
+int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, struct husk_criu *c,
+                    husk_error_t *err) {
   c->pid = -1;
   c->sk = -1;
   int sv[2];

@@ -29,7 +29,12 @@ enum {
 };
 
 /* Field numbers of criu_req. */
-enum { CRIU_REQ_F_TYPE = 1, CRIU_REQ_F_OPTS = 2, CRIU_REQ_F_NOTIFY_SUCCESS = 3, CRIU_REQ_F_FEATURES = 5 };
+enum {
+  CRIU_REQ_F_TYPE = 1,
+  CRIU_REQ_F_OPTS = 2,
+  CRIU_REQ_F_NOTIFY_SUCCESS = 3,
+  CRIU_REQ_F_FEATURES = 5
+};
 
 /* Field numbers of criu_opts (the ones husk sets). */
 enum {
@@ -123,8 +128,8 @@ struct husk_criu {
 /* Start `<criu> swrk 3`: fd 3 is its end of the socket, extra_fds[i] become
  * its fds 4+i (namespaces it inherits).  Its stdio is ours (a restored
  * process gets its pipes from there through inherit_fd). */
-int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra,
-                    struct husk_criu *c, husk_error_t *err);
+int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, struct husk_criu *c,
+                    husk_error_t *err);
 
 /* Send one criu_req (a complete message). */
 int husk_criu_send(struct husk_criu *c, const struct husk_pb *req, husk_error_t *err);

@@ -241,6 +241,14 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
     fail_to_parent(sync_fd, &err);
   if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  /* A session of its own, as runc's init always has (nsexec's setsid): a
+   * session leader outside the container's pid namespace would stop CRIU
+   * from checkpointing it ("A session leader ... is outside of its pid
+   * namespace"). */
+  if (!a->process->terminal && setsid() < 0 && getsid(0) != getpid()) {
+    husk_error_set(&err, errno, "setsid");
+    fail_to_parent(sync_fd, &err);
+  }
   /* No fd but stdio, the preserved ones and those we still need may reach
    * process.cwd's chdir: a directory fd (our cgroup's, one the caller
    * leaked) is a way out of the root through /proc/self/fd/N. */
