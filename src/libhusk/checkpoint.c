@@ -74,7 +74,7 @@ static int criu_call(const char *criu, const int *extra_fds, size_t n_extra, str
                      void *before_data, struct husk_criu_resp *final, husk_error_t *err) {
   *final = (struct husk_criu_resp){.fd = -1};
   struct husk_criu c;
-  if (husk_criu_start(criu, extra_fds, n_extra, &c, err) < 0)
+  if (husk_criu_start(criu, extra_fds, n_extra, req_type == CRIU_REQ_RESTORE, &c, err) < 0)
     return -1;
   int ret = -1;
   struct husk_pb msg = {0};
@@ -270,7 +270,7 @@ static int criu_require_feature(const char *criu, int field, const char *name, h
   struct husk_pb feat = {0}, req = {0};
   husk_pb_bool(&feat, field, true);
   struct husk_criu c;
-  if (husk_criu_start(criu, NULL, 0, &c, err) < 0)
+  if (husk_criu_start(criu, NULL, 0, false, &c, err) < 0)
     return -1;
   husk_pb_uint(&req, CRIU_REQ_F_TYPE, CRIU_REQ_FEATURE_CHECK);
   husk_pb_msg(&req, CRIU_REQ_F_FEATURES, &feat);
@@ -888,6 +888,14 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
   if (husk_container_load_bundle(co->bundle, &bundle, &spec, &rootfs, &config_text, &config_len,
                                  err) < 0)
     return -1;
+  /* Our own mount namespace: the bind of the rootfs CRIU wants as its
+   * root is never seen on the host, and goes when we exit.  Before any
+   * directory is opened: CRIU mounts in its work directory, and mount(2)
+   * refuses (EINVAL) a directory of another mount namespace. */
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+    husk_spec_free(spec);
+    return husk_error_set(err, errno, "make a private mount namespace for criu");
+  }
   _cleanup_free_ char *image_path =
       o->c.image_path && *o->c.image_path ? husk_xstrdup(o->c.image_path) : default_image_path();
   int images_fd = open(image_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -972,12 +980,6 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
       goto fail;
   }
 
-  /* Our own mount namespace: the bind of the rootfs CRIU wants as its
-   * root is never seen on the host, and goes when we exit. */
-  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-    husk_error_set(err, errno, "make a private mount namespace for criu");
-    goto fail;
-  }
   if (mkdir(criu_root, 0755) < 0 || mount(rootfs, criu_root, NULL, MS_BIND | MS_REC, NULL) < 0) {
     husk_error_set(err, errno, "bind %s to %s", rootfs, criu_root);
     goto fail;

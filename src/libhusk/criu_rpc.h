@@ -126,10 +126,12 @@ struct husk_criu {
 };
 
 /* Start `<criu> swrk 3`: fd 3 is its end of the socket, extra_fds[i] become
- * its fds 4+i (namespaces it inherits).  Its stdio is ours (a restored
- * process gets its pipes from there through inherit_fd). */
-int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, struct husk_criu *c,
-                    husk_error_t *err);
+ * its fds 4+i (namespaces it inherits).  With keep_stdio its stdio is ours
+ * (a restored process gets its pipes from there through inherit_fd);
+ * otherwise stdin and stdout are /dev/null, so that nothing CRIU prints
+ * ("Looks good.") reaches an engine that reads our output. */
+int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, bool keep_stdio,
+                    struct husk_criu *c, husk_error_t *err);
 
 /* Send one criu_req (a complete message). */
 int husk_criu_send(struct husk_criu *c, const struct husk_pb *req, husk_error_t *err);

@@ -18,7 +18,7 @@ if [ "${1:-}" != --inside ]; then
   [ -x "$vm" ] || { echo "1..0 # SKIP no VM tool at $vm"; exit 0; }
   command -v criu >/dev/null || [ -x /usr/sbin/criu ] ||
     { echo "1..0 # SKIP criu is not installed (contrib/install-deps.sh)"; exit 0; }
-  exec "$vm" --mem 2G --timeout 900 --tmpfs /run/husk --tmpfs /var/lib/containers \
+  exec "$vm" --cpus 1 --mem 2G --timeout 1200 --tmpfs /run/husk --tmpfs /var/lib/containers \
     --tmpfs /run/containers -- "$0" --inside "$(realpath "$husk")"
 fi
 export PATH=$PATH:/usr/sbin:/sbin
