@@ -173,3 +173,17 @@ criu_unusable() {
 		[ "$enabled" = true ]
 	fi
 }
+
+# CRIU refuses to dump a session leader outside the container's pid
+# namespace: the init has a session of its own, as runc's (nsexec's setsid).
+@test "the init without a terminal leads its own session and process group, as runc's" {
+	busybox_bundle 'set -- $(cat /proc/1/stat); echo "pgrp $5 session $6"'
+	run "$HUSK" --root "$ROOT" run --bundle "$BUNDLE" s1 3>&-
+	[ "$status" -eq 0 ]
+	[ "$output" = "pgrp 1 session 1" ]
+	if command -v runc >/dev/null; then
+		run runc --root "$BATS_TEST_TMPDIR/runc" run --bundle "$BUNDLE" s1 3>&-
+		[ "$status" -eq 0 ]
+		[ "$output" = "pgrp 1 session 1" ]
+	fi
+}
