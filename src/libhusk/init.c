@@ -27,6 +27,7 @@
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "sync.h"
+#include "dev.h"
 #include "terminal.h"
 #include "rootless.h"
 #include "util.h"
@@ -221,7 +222,8 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
                      "createContainer", hook_state_json, &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0)
+  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0 ||
+      husk_dev_reopen_null_stdio(&err) < 0)
     fail_to_parent(sync_fd, &err);
 
   struct husk_exec_ctx exec = {

@@ -187,3 +187,21 @@ criu_unusable() {
 		[ "$output" = "pgrp 1 session 1" ]
 	fi
 }
+
+# An engine's /dev/null stdin (conmon's) is the host's: CRIU cannot find
+# its mount in the container.  As runc (reOpenDevNull), the init reopens it
+# from the container's /dev: its mount is one the container sees.
+@test "stdio that is the host's /dev/null is the container's /dev/null, as runc's" {
+	busybox_bundle 'm=$(awk "/^mnt_id/ { print \$2 }" /proc/1/fdinfo/0); grep -q "^$m " /proc/1/mountinfo && echo in-container >/res || echo "mount $m not in the container" >/res'
+	jq '.root.readonly=false' "$BUNDLE/config.json" >"$BUNDLE/c.json" && mv "$BUNDLE/c.json" "$BUNDLE/config.json"
+	local rt
+	for rt in "$HUSK" runc; do
+		command -v "$rt" >/dev/null || continue
+		rm -f "$BUNDLE/rootfs/res"
+		"$rt" --root "$BATS_TEST_TMPDIR/$(basename "$rt")" run -d --bundle "$BUNDLE" n1 </dev/null >/dev/null 2>&1 3>&-
+		for _ in $(seq 50); do [ -s "$BUNDLE/rootfs/res" ] && break; sleep 0.1; done
+		"$rt" --root "$BATS_TEST_TMPDIR/$(basename "$rt")" delete -f n1 >/dev/null 2>&1 || true
+		echo "$rt: $(cat "$BUNDLE/rootfs/res")"
+		[ "$(cat "$BUNDLE/rootfs/res")" = in-container ]
+	done
+}
