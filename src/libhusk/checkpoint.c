@@ -20,6 +20,7 @@
  * All of this happens only in these two commands. */
 #include "checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup_systemd.h"
 #include "criu_rpc.h"
 #include "hooks.h"
 #include "husk/state.h"
@@ -338,6 +340,46 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 static void remove_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
+/* The names in a directory, NULL-terminated (never NULL itself). */
+static char **dir_names(const char *path) {
+  size_t n = 0;
+  char **names = husk_xcalloc(1, sizeof(char *));
+  DIR *d = opendir(path);
+  if (d == NULL)
+    return names;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    names = husk_xrealloc(names, (n + 2) * sizeof(char *));
+    names[n++] = husk_xstrdup(e->d_name);
+    names[n] = NULL;
+  }
+  closedir(d);
+  return names;
+}
+
+static void free_names(char **names) {
+  for (size_t i = 0; names && names[i]; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* Remove what is in `path` now but not in `before`, except `keep`. */
+static void remove_new_entries(const char *path, char **before, const char *keep) {
+  char **now = dir_names(path);
+  for (size_t i = 0; now[i]; i++) {
+    bool old = strcmp(now[i], keep) == 0;
+    for (size_t j = 0; !old && before[j]; j++)
+      old = strcmp(now[i], before[j]) == 0;
+    if (!old) {
+      _cleanup_free_ char *p = husk_xasprintf("%s/%s", path, now[i]);
+      remove_tree(p);
+    }
+  }
+  free_names(now);
+}
+
 /* mkdir (mode) if missing; *made says whether it was us. */
 static int dir_open(const char *path, const char *what, bool *made, int *fd, husk_error_t *err) {
   if (made)
@@ -566,6 +608,7 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
     return -1;
   int ret = -1, images_fd = -1, work_fd = -1;
   bool made_images = false;
+  char **images_before = NULL; /* what a directory that was there held */
   struct husk_spec *spec = NULL;
   struct husk_state st = {0};
   struct husk_pb opts = {0};
@@ -603,6 +646,8 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
 
   if (dir_open(image_path, "image-path", &made_images, &images_fd, err) < 0)
     goto out;
+  if (!made_images)
+    images_before = dir_names(image_path);
   const char *log_dir = image_path;
   if (o->c.work_path && *o->c.work_path) {
     if (dir_open(o->c.work_path, "work-path", NULL, &work_fd, err) < 0)
@@ -677,12 +722,14 @@ out:
     close(images_fd);
   if (work_fd >= 0)
     close(work_fd);
-  if (ret < 0 && made_images && (o->c.work_path == NULL || !*o->c.work_path))
-    remove_tree(image_path); /* no half-written image is left */
-  else if (ret < 0 && made_images) {
-    /* the log is in the work directory: the image directory can go */
+  /* No half-written image is left: a directory we made goes (CRIU's log
+   * was quoted as warnings), in one that was there only what this dump
+   * added, but for the log. */
+  if (ret < 0 && made_images)
     remove_tree(image_path);
-  }
+  else if (ret < 0 && images_before)
+    remove_new_entries(image_path, images_before, "dump.log");
+  free_names(images_before);
   husk_state_free(&st);
   husk_spec_free(spec);
   husk_state_unlock(lock_fd);
@@ -716,6 +763,12 @@ static int restore_before_send(void *data, pid_t criu_pid, struct husk_pb *opts,
   if (!r->use_cgroup)
     return 0;
   if (husk_cgroup_enter(r->cg, criu_pid, err) < 0)
+    return -1;
+  /* --systemd-cgroup: the transient scope holds CRIU, then its restored
+   * tasks (runc's manager.Apply(criu's pid)); delete stops it. */
+  if (r->opts->create.systemd_cgroup &&
+      husk_cgroup_systemd_start(r->spec, r->opts->create.id, r->cg, criu_pid,
+                                &r->state->systemd_unit, err) < 0)
     return -1;
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)criu_pid);
@@ -1065,6 +1118,8 @@ fail:
   if (mounted)
     umount2(criu_root, MNT_DETACH);
   rmdir(criu_root);
+  if (state.systemd_unit)
+    husk_systemd_stop_scope(state.systemd_unit, NULL);
   if (have_cgroup) {
     husk_cgroup_kill_all(&cg, SIGKILL, NULL);
     husk_cgroup_destroy(&cg, NULL);

@@ -6,7 +6,9 @@
 #   a counter checkpointed and restored keeps counting from where it stopped;
 #   --leave-running; a memory limit, a tmpfs and a bind mount restored;
 #   restore --detach --pid-file; restore in the foreground returns the
-#   workload's status; podman's `container checkpoint` / `restore`.
+#   workload's status; errors; --pre-dump/--parent-path and runc's other
+#   flags; a terminal with --console-socket; podman's `container
+#   checkpoint` / `restore`.
 # Usage (from a built tree): tests/integration/checkpoint-vm.sh [HUSK]
 # Inside the VM (what the script re-runs itself as): checkpoint-vm.sh --inside HUSK
 set -u
@@ -178,6 +180,64 @@ scenarios() {
   R delete -f c6 >/dev/null 2>&1
   check "restore from a missing image directory fails, leaving nothing" \
     sh -c "cd $b && ! $rtbin --root /run/$rt-ckpt restore -d --image-path $work/nothing c7 </dev/null >/dev/null 2>&1 && [ -z \"\$($rtbin --root /run/$rt-ckpt list -q)\" ]"
+  elapsed errors
+  # 7. runc's other options, as CRIU takes them: pre-dump, then a dump on
+  # top of it, with the flags podman and ctr pass.
+  b=$(bundle opts "${counter//FILE//cnt}")
+  run_in "$b" run -d c8
+  sleep 1
+  check "checkpoint --pre-dump" R checkpoint --pre-dump --image-path "$work/$rt-img8/pre" c8
+  check "--pre-dump leaves it running" test "$(state_status c8)" = running
+  check "checkpoint --parent-path ../pre --tcp-established --ext-unix-sk --file-locks --auto-dedup --manage-cgroups-mode soft --empty-ns network" \
+    R checkpoint --parent-path ../pre --tcp-established --ext-unix-sk --file-locks --auto-dedup \
+    --manage-cgroups-mode soft --empty-ns network --image-path "$work/$rt-img8/final" c8
+  c1=$(cat "$b/rootfs/cnt")
+  echo 0 >"$b/rootfs/cnt"
+  check "restore --tcp-established --ext-unix-sk --file-locks --manage-cgroups-mode soft --empty-ns network --no-pivot" \
+    run_in "$b" restore -d --tcp-established --ext-unix-sk --file-locks --manage-cgroups-mode soft \
+    --empty-ns network --no-pivot --image-path "$work/$rt-img8/final" c8
+  c2=$(wait_value "$b/rootfs/cnt")
+  check "the counter goes on after pre-dump + dump ($c1 -> $c2)" gt "$c2" "$c1"
+  R delete -f c8 >/dev/null 2>&1
+  # What CRIU makes of an LSM profile here (reported, not counted).
+  run_in "$b" restore -d --lsm-profile apparmor:unconfined --image-path "$work/$rt-img8/final" c8
+  echo "# $rt restore --lsm-profile apparmor:unconfined: exit $? (state: $(state_status c8))"
+  R delete -f c8 >/dev/null 2>&1
+
+  elapsed options
+  # 8. A terminal: at restore CRIU makes a new pty, whose master goes to
+  # --console-socket.
+  b=$(bundle tty "${counter//FILE//cnt}" '.process.terminal=true')
+  rm -f "$work/$rt-tty.sock" "$work/$rt-tty.out"
+  python3 - "$work/$rt-tty.sock" >"$work/$rt-tty.out" <<'PY' &
+import array, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(2)
+keep = []
+for _ in range(2):
+    c, _ = s.accept()
+    fds = array.array("i")
+    msg, anc, _, _ = c.recvmsg(4096, socket.CMSG_LEN(fds.itemsize))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:fds.itemsize])
+    keep.extend(fds)
+    print("master", len(fds), flush=True)
+time.sleep(600)
+PY
+  local receiver=$!
+  for _ in $(seq 50); do [ -S "$work/$rt-tty.sock" ] && break; sleep 0.1; done
+  (cd "$b" && R run -d --console-socket "$work/$rt-tty.sock" c9 </dev/null >/dev/null 2>&1)
+  sleep 1
+  check "checkpoint of a container with a terminal" R checkpoint --image-path "$work/$rt-img9" c9
+  echo 0 >"$b/rootfs/cnt"
+  check "restore --console-socket" sh -c "cd $b && $rtbin --root /run/$rt-ckpt restore -d --console-socket $work/$rt-tty.sock --image-path $work/$rt-img9 c9 </dev/null >/dev/null 2>&1"
+  sleep 0.5
+  check "the console socket got the new terminal's master" test "$(grep -c master "$work/$rt-tty.out")" = 2
+  check "the restored counter goes on" gt "$(wait_value "$b/rootfs/cnt")" 3
+  check "the restored init's stdin is a terminal" sh -c "$rtbin --root /run/$rt-ckpt exec c9 readlink /proc/1/fd/0 | grep -q '^/dev/pts/'"
+  R delete -f c9 >/dev/null 2>&1
+  kill "$receiver" 2>/dev/null
 }
 
 # podman with the runtime under test: storage on the VM's tmpfs, a busybox
@@ -215,6 +275,6 @@ for rt in husk runc; do
     [ "$rt" = husk ] && [ -d "$d" ] && grep -h "Error" "$d"/*.log 2>/dev/null | head -5 | sed 's/^/# criu: /'
   done
 done
-rm -rf "$work"
+rm -rf "$work" 2>/dev/null
 echo "1..$n"
 exit $((failed > 0))

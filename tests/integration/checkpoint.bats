@@ -205,3 +205,56 @@ criu_unusable() {
 		[ "$(cat "$BUNDLE/rootfs/res")" = in-container ]
 	done
 }
+
+# fake_criu: tests/integration/fake-criu.py speaks CRIU's RPC protocol with
+# Debian's pycriu, so that husk's side of the conversation runs here.
+fake_criu() {
+	[ -f /usr/lib/python3/dist-packages/pycriu/rpc_pb2.py ] || skip "needs pycriu (Debian package criu)"
+	FAKE="$BATS_TEST_DIRNAME/fake-criu.py"
+	export FAKE_CRIU_LOG="$BATS_TEST_TMPDIR/criu-requests.log"
+}
+
+@test "checkpoint over the RPC protocol (fake CRIU): the request runc's way, the notification answered, the container destroyed" {
+	fake_criu
+	busybox_bundle "sleep 100"
+	(cd "$BUNDLE" && "$HUSK" --root "$ROOT" run -d f1 </dev/null >/dev/null 2>&1 3>&-)
+	local pid
+	pid=$(husk state f1 | jq .pid)
+	run --separate-stderr "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint --image-path "$BATS_TEST_TMPDIR/img" f1
+	[ "$status" -eq 0 ]
+	[ -z "$output" ] # nothing of CRIU's on stdout
+	[ -f "$BATS_TEST_TMPDIR/img/pages-1.img" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/img/descriptors.json")" = '["/dev/null","/dev/null","/dev/null"]' ]
+	local dump
+	dump=$(grep '^type: DUMP' "$FAKE_CRIU_LOG")
+	[[ "$dump" == *"pid: $pid "* ]]
+	[[ "$dump" == *"root: \"$BUNDLE/rootfs\""* ]]
+	[[ "$(tr -s ' ' <<<"$dump")" == *'ext_mnt { key: "/proc/keys" val: "/dev/null" }'* ]]
+	[[ "$dump" == *"freeze_cgroup: \"/sys/fs/cgroup/freezer/husk/f1\""* ]]
+	[[ "$dump" == *"orphan_pts_master: true"* ]]
+	[[ "$dump" == *"empty_ns: 1073741824"* ]] # CLONE_NEWNET, as runc
+	grep -q '^type: NOTIFY notify_success: true' "$FAKE_CRIU_LOG"
+	run husk state f1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"container does not exist"* ]]
+	# its init is killed (a zombie until its reaper collects it)
+	[ ! -e "/proc/$pid" ] || [ "$(awk '{ print $3 }' "/proc/$pid/stat")" = Z ]
+}
+
+@test "checkpoint: CRIU's own failure message; the image directory is left as it was" {
+	fake_criu
+	busybox_bundle "sleep 100"
+	(cd "$BUNDLE" && "$HUSK" --root "$ROOT" run -d f2 </dev/null >/dev/null 2>&1 3>&-)
+	mkdir "$BATS_TEST_TMPDIR/img"
+	touch "$BATS_TEST_TMPDIR/img/kept"
+	FAKE_CRIU_DUMP=fail run --separate-stderr "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint \
+		--image-path "$BATS_TEST_TMPDIR/img" f2
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"husk: criu failed: type DUMP: fake dump failure"* ]]
+	[ "$(ls "$BATS_TEST_TMPDIR/img")" = kept ]
+	FAKE_CRIU_DUMP=fail run "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint \
+		--image-path "$BATS_TEST_TMPDIR/new-img" f2
+	[ "$status" -eq 1 ]
+	[ ! -e "$BATS_TEST_TMPDIR/new-img" ]
+	[ "$(husk state f2 | jq -r .status)" = running ]
+}
