@@ -636,8 +636,16 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
   if (o->c.lazy_pages && criu_require_feature(criu, 2, "LazyPages", err) < 0)
     goto out;
   if (o->parent_path && *o->parent_path) {
-    _cleanup_free_ char *real_parent = husk_xasprintf("%s/%s", image_path, o->parent_path);
+    /* Lexically, as Go's filepath.Join: "../pre" of an image directory
+     * that does not exist yet names its sibling. */
+    char cwd[PATH_MAX];
+    _cleanup_free_ char *joined =
+        image_path[0] == '/' ? husk_xasprintf("%s/%s", image_path, o->parent_path)
+                             : husk_xasprintf("%s/%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".",
+                                              image_path, o->parent_path);
+    _cleanup_free_ char *real_parent = husk_path_clean(joined);
     struct stat pst;
+    errno = 0;
     if (stat(real_parent, &pst) < 0 || !S_ISDIR(pst.st_mode)) {
       husk_error_set(err, errno ? errno : ENOTDIR, "invalid --parent-path: %s", real_parent);
       goto out;
