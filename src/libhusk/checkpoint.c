@@ -380,15 +380,33 @@ static void remove_new_entries(const char *path, char **before, const char *keep
   free_names(now);
 }
 
-/* mkdir (mode) if missing; *made says whether it was us. */
-static int dir_open(const char *path, const char *what, bool *made, int *fd, husk_error_t *err) {
-  if (made)
-    *made = false;
-  if (mkdir(path, 0700) == 0) {
-    if (made)
-      *made = true;
-  } else if (errno != EEXIST) {
-    return husk_error_set(err, errno, "%s %s", what, path);
+/* Make the directory if missing (with its parents when `parents`, as
+ * runc's MkdirAll of the image path) and open it.  *made_top gets the
+ * highest directory made here (NULL: none), for removal on failure. */
+static int dir_open(const char *path, const char *what, bool parents, char **made_top, int *fd,
+                    husk_error_t *err) {
+  if (made_top)
+    *made_top = NULL;
+  if (access(path, F_OK) < 0) {
+    if (errno != ENOENT)
+      return husk_error_set(err, errno, "%s %s", what, path);
+    char *top = husk_xstrdup(path);
+    for (char *slash; parents && (slash = strrchr(top, '/')) != NULL && slash != top;) {
+      *slash = '\0'; /* top is its parent now */
+      if (access(top, F_OK) == 0) {
+        *slash = '/'; /* the parent exists: top is the first missing one */
+        break;
+      }
+    }
+    int r = parents ? husk_mkdir_p(path, 0700, err) : mkdir(path, 0700);
+    if (r < 0) {
+      free(top);
+      return parents ? -1 : husk_error_set(err, errno, "%s %s", what, path);
+    }
+    if (made_top)
+      *made_top = top;
+    else
+      free(top);
   }
   *fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (*fd < 0)
@@ -607,7 +625,7 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
   if (husk_state_lock(o->root, o->id, true, &lock_fd, err) < 0)
     return -1;
   int ret = -1, images_fd = -1, work_fd = -1;
-  bool made_images = false;
+  char *made_images = NULL;    /* the highest directory of image_path made here */
   char **images_before = NULL; /* what a directory that was there held */
   struct husk_spec *spec = NULL;
   struct husk_state st = {0};
@@ -652,13 +670,13 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
     }
   }
 
-  if (dir_open(image_path, "image-path", &made_images, &images_fd, err) < 0)
+  if (dir_open(image_path, "image-path", true, &made_images, &images_fd, err) < 0)
     goto out;
   if (!made_images)
     images_before = dir_names(image_path);
   const char *log_dir = image_path;
   if (o->c.work_path && *o->c.work_path) {
-    if (dir_open(o->c.work_path, "work-path", NULL, &work_fd, err) < 0)
+    if (dir_open(o->c.work_path, "work-path", false, NULL, &work_fd, err) < 0)
       goto out;
     log_dir = o->c.work_path;
   }
@@ -734,10 +752,11 @@ out:
    * was quoted as warnings), in one that was there only what this dump
    * added, but for the log. */
   if (ret < 0 && made_images)
-    remove_tree(image_path);
+    remove_tree(made_images);
   else if (ret < 0 && images_before)
     remove_new_entries(image_path, images_before, "dump.log");
   free_names(images_before);
+  free(made_images);
   husk_state_free(&st);
   husk_spec_free(spec);
   husk_state_unlock(lock_fd);
@@ -1076,7 +1095,7 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
   if (o->lsm_mount_context && *o->lsm_mount_context)
     husk_pb_str(&opts, CRIU_OPT_LSM_MOUNT_CONTEXT, o->lsm_mount_context);
   if (o->c.work_path && *o->c.work_path) {
-    if (dir_open(o->c.work_path, "work-path", NULL, &work_fd, err) < 0)
+    if (dir_open(o->c.work_path, "work-path", false, NULL, &work_fd, err) < 0)
       goto fail;
     husk_pb_int(&opts, CRIU_OPT_WORK_DIR_FD, work_fd);
     log_dir = o->c.work_path;

@@ -220,11 +220,11 @@ fake_criu() {
 	(cd "$BUNDLE" && "$HUSK" --root "$ROOT" run -d f1 </dev/null >/dev/null 2>&1 3>&-)
 	local pid
 	pid=$(husk state f1 | jq .pid)
-	run --separate-stderr "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint --image-path "$BATS_TEST_TMPDIR/img" f1
+	run --separate-stderr "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint --image-path "$BATS_TEST_TMPDIR/ck/img" f1
 	[ "$status" -eq 0 ]
 	[ -z "$output" ] # nothing of CRIU's on stdout
-	[ -f "$BATS_TEST_TMPDIR/img/pages-1.img" ]
-	[ "$(cat "$BATS_TEST_TMPDIR/img/descriptors.json")" = '["/dev/null","/dev/null","/dev/null"]' ]
+	[ -f "$BATS_TEST_TMPDIR/ck/img/pages-1.img" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/ck/img/descriptors.json")" = '["/dev/null","/dev/null","/dev/null"]' ]
 	local dump
 	dump=$(grep '^type: DUMP' "$FAKE_CRIU_LOG")
 	[[ "$dump" == *"pid: $pid "* ]]
@@ -252,9 +252,10 @@ fake_criu() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"husk: criu failed: type DUMP: fake dump failure"* ]]
 	[ "$(ls "$BATS_TEST_TMPDIR/img")" = kept ]
+	# made with its parents (runc's MkdirAll), all removed again
 	FAKE_CRIU_DUMP=fail run "$HUSK" --root "$ROOT" --criu "$FAKE" checkpoint \
-		--image-path "$BATS_TEST_TMPDIR/new-img" f2
+		--image-path "$BATS_TEST_TMPDIR/new/a/img" f2
 	[ "$status" -eq 1 ]
-	[ ! -e "$BATS_TEST_TMPDIR/new-img" ]
+	[ ! -e "$BATS_TEST_TMPDIR/new" ]
 	[ "$(husk state f2 | jq -r .status)" = running ]
 }
