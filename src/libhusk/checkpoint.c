@@ -76,7 +76,11 @@ static int criu_call(const char *criu, const int *extra_fds, size_t n_extra, str
                      void *before_data, struct husk_criu_resp *final, husk_error_t *err) {
   *final = (struct husk_criu_resp){.fd = -1};
   struct husk_criu c;
-  if (husk_criu_start(criu, extra_fds, n_extra, req_type == CRIU_REQ_RESTORE, &c, err) < 0)
+  enum husk_criu_stdio stdio = req_type == CRIU_REQ_RESTORE ? HUSK_CRIU_STDIO_ALL
+                               : req_type == CRIU_REQ_DUMP || req_type == CRIU_REQ_PRE_DUMP
+                                   ? HUSK_CRIU_STDIO_STDERR
+                                   : HUSK_CRIU_STDIO_NONE;
+  if (husk_criu_start(criu, extra_fds, n_extra, stdio, &c, err) < 0)
     return -1;
   int ret = -1;
   struct husk_pb msg = {0};
@@ -272,7 +276,7 @@ static int criu_require_feature(const char *criu, int field, const char *name, h
   struct husk_pb feat = {0}, req = {0};
   husk_pb_bool(&feat, field, true);
   struct husk_criu c;
-  if (husk_criu_start(criu, NULL, 0, false, &c, err) < 0)
+  if (husk_criu_start(criu, NULL, 0, HUSK_CRIU_STDIO_NONE, &c, err) < 0)
     return -1;
   husk_pb_uint(&req, CRIU_REQ_F_TYPE, CRIU_REQ_FEATURE_CHECK);
   husk_pb_msg(&req, CRIU_REQ_F_FEATURES, &feat);

@@ -280,8 +280,8 @@ void husk_criu_resp_free(struct husk_criu_resp *resp) {
 
 /* ---- the swrk session --------------------------------------------------- */
 
-int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, bool keep_stdio,
-                    struct husk_criu *c, husk_error_t *err) {
+int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra,
+                    enum husk_criu_stdio stdio, struct husk_criu *c, husk_error_t *err) {
   c->pid = -1;
   c->sk = -1;
   int sv[2];
@@ -312,11 +312,11 @@ int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, bool
     for (size_t i = 0; i < n_extra; i++)
       if (dup2(moved[i], 4 + (int)i) < 0)
         _exit(127);
-    if (!keep_stdio) {
+    if (stdio != HUSK_CRIU_STDIO_ALL) {
       int null = open("/dev/null", O_RDWR);
-      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+      if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+          (stdio == HUSK_CRIU_STDIO_NONE && dup2(null, 2) < 0))
         _exit(127);
-      /* stderr stays: CRIU's rare complaints before its log is open */
     }
     signal(SIGPIPE, SIG_DFL);
     execlp(criu, criu, "swrk", "3", (char *)NULL);

@@ -125,13 +125,20 @@ struct husk_criu {
   int sk;
 };
 
+/* Which of our stdio `criu swrk` gets; the rest is /dev/null, so that
+ * nothing CRIU prints ("Looks good.", "Can't recv request" when a probe's
+ * socket closes) reaches an engine that reads our output.  Its logs go to
+ * files anyway. */
+enum husk_criu_stdio {
+  HUSK_CRIU_STDIO_NONE,   /* probes: VERSION, CHECK, FEATURE_CHECK */
+  HUSK_CRIU_STDIO_STDERR, /* dump: CRIU's complaints before its log is open */
+  HUSK_CRIU_STDIO_ALL,    /* restore: the restored init's pipes come from there */
+};
+
 /* Start `<criu> swrk 3`: fd 3 is its end of the socket, extra_fds[i] become
- * its fds 4+i (namespaces it inherits).  With keep_stdio its stdio is ours
- * (a restored process gets its pipes from there through inherit_fd);
- * otherwise stdin and stdout are /dev/null, so that nothing CRIU prints
- * ("Looks good.") reaches an engine that reads our output. */
-int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra, bool keep_stdio,
-                    struct husk_criu *c, husk_error_t *err);
+ * its fds 4+i (namespaces it inherits). */
+int husk_criu_start(const char *criu, const int *extra_fds, size_t n_extra,
+                    enum husk_criu_stdio stdio, struct husk_criu *c, husk_error_t *err);
 
 /* Send one criu_req (a complete message). */
 int husk_criu_send(struct husk_criu *c, const struct husk_pb *req, husk_error_t *err);
