@@ -76,10 +76,11 @@ static int criu_call(const char *criu, const int *extra_fds, size_t n_extra, str
                      void *before_data, struct husk_criu_resp *final, husk_error_t *err) {
   *final = (struct husk_criu_resp){.fd = -1};
   struct husk_criu c;
+  /* PRE_DUMP: swrk waits for a next request and complains on stderr when
+   * we close; its log has what matters. */
   enum husk_criu_stdio stdio = req_type == CRIU_REQ_RESTORE ? HUSK_CRIU_STDIO_ALL
-                               : req_type == CRIU_REQ_DUMP || req_type == CRIU_REQ_PRE_DUMP
-                                   ? HUSK_CRIU_STDIO_STDERR
-                                   : HUSK_CRIU_STDIO_NONE;
+                               : req_type == CRIU_REQ_DUMP  ? HUSK_CRIU_STDIO_STDERR
+                                                            : HUSK_CRIU_STDIO_NONE;
   if (husk_criu_start(criu, extra_fds, n_extra, stdio, &c, err) < 0)
     return -1;
   int ret = -1;
