@@ -7,7 +7,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
   bats jq busybox-static runc crun python3 python3-jsonschema
   clang libclang-rt-14-dev valgrind iproute2 util-linux procps time bc
   podman conmon netavark aardvark-dns catatonit iptables expect
-  containerd python3-grpcio python3-grpc-tools uidmap systemd dbus-daemon"
+  containerd python3-grpcio python3-grpc-tools uidmap systemd dbus-daemon criu"
 missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -200,6 +200,13 @@ int cmd_exec(struct husk_cli *cli, int argc, char **argv);
 /* check: cmd_check.c */
 extern const struct husk_option cmd_check_options[];
 int cmd_check(struct husk_cli *cli, int argc, char **argv);
+/* checkpoint/restore (CRIU): cmd_checkpoint.c, cmd_restore.c */
+extern const struct husk_option cmd_checkpoint_options[];
+extern const struct husk_option cmd_restore_options[];
+int cmd_checkpoint(struct husk_cli *cli, int argc, char **argv);
+int cmd_restore(struct husk_cli *cli, int argc, char **argv);
+/* A boolean flag given as --x, --x=true or --x=1. */
+bool husk_cli_flag_true(const struct husk_flag *f);
 
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);

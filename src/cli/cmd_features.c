@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "checkpoint.h"
 #include "husk/features.h"
 #include "util.h"
 
@@ -15,7 +16,15 @@ int cmd_features(struct husk_cli *cli, int argc, char **argv) {
   if (r != HUSK_PARSE_OK)
     return r == HUSK_PARSE_HELP ? 0 : 1;
   husk_flags_free(cli->command->options, flags);
-  _cleanup_free_ char *json = husk_features_json();
+  /* checkpoint/restore: what CRIU says on this host */
+  husk_error_t err = {0};
+  _cleanup_free_ char *criu_version = NULL;
+  struct husk_checkpoint_support ck = {0};
+  ck.enabled = husk_criu_probe(cli->criu, &criu_version, &err) == 0;
+  ck.criu_version = criu_version;
+  ck.missing = ck.enabled ? NULL : err.msg;
+  _cleanup_free_ char *json = husk_features_json_checkpoint(&ck);
+  husk_error_clear(&err);
   fputs(json, stdout);
   return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -37,8 +37,10 @@ static const struct husk_command commands[] = {
      "Exit status: 0 nothing wrong, 1 errors (create would fail), 2 warnings only.\n"
      "--format json prints a document described by husk-check.schema.json.",
      cmd_check_options, 0},
-    {"checkpoint", cmd_unimplemented, ID_ARGS_USAGE(" to checkpoint."),
-     "checkpoint a running container", NULL, cmd_no_options, -1},
+    {"checkpoint", cmd_checkpoint, ID_ARGS_USAGE(" to be\ncheckpointed."),
+     "checkpoint a running container",
+     "The checkpoint command saves the state of the container instance.", cmd_checkpoint_options,
+     1},
     {"create", cmd_create,
      ID_ARGS_USAGE(" that you\nare starting. The name you provide for the container instance must "
                    "be unique on\nyour host."),
@@ -73,8 +75,11 @@ static const struct husk_command commands[] = {
      cmd_no_options, 1},
     {"ps", cmd_ps, "<container-id> [ps options]",
      "ps displays the processes running inside a container", NULL, cmd_ps_options, -1},
-    {"restore", cmd_unimplemented, ID_ARGS_USAGE(" that you\nare restoring."),
-     "restore a container from a previous checkpoint", NULL, cmd_no_options, -1, true},
+    {"restore", cmd_restore, ID_ARGS_USAGE(" to be\nrestored."),
+     "restore a container from a previous checkpoint",
+     "Restores the saved state of the container instance that was previously saved\nusing the "
+     "husk checkpoint command.",
+     cmd_restore_options, 1, true},
     {"resume", cmd_resume, ID_ARGS_USAGE(" to be\nresumed."),
      "resumes all processes that have been previously paused",
      "The resume command resumes all processes in the instance of the container.\n\nUse husk "

@@ -287,11 +287,12 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
 /* Read and check the bundle.  *config_text keeps the bytes of config.json:
  * the state directory gets a copy, so that later edits of the bundle don't
  * change the container (runtime.md "Create"). */
-static int load_bundle(const struct husk_create_opts *opts, char **bundle_out,
-                       struct husk_spec **spec_out, char **rootfs_out, char **config_text,
-                       size_t *config_len, husk_error_t *err) {
+int husk_container_load_bundle(const char *bundle, char **bundle_out, struct husk_spec **spec_out,
+                               char **rootfs_out, char **config_text, size_t *config_len,
+                               husk_error_t *err) {
   char resolved[PATH_MAX];
-  const char *bundle = opts->bundle ? opts->bundle : ".";
+  if (bundle == NULL)
+    bundle = ".";
   if (realpath(bundle, resolved) == NULL)
     return husk_error_set(err, errno, "bundle %s", bundle);
   _cleanup_free_ char *config = husk_xasprintf("%s/config.json", resolved);
@@ -337,7 +338,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   _cleanup_free_ char *bundle = NULL, *rootfs = NULL, *config_text = NULL;
   size_t config_len = 0;
   struct husk_spec *spec = NULL;
-  if (load_bundle(opts, &bundle, &spec, &rootfs, &config_text, &config_len, err) < 0)
+  if (husk_container_load_bundle(opts->bundle, &bundle, &spec, &rootfs, &config_text, &config_len,
+                                 err) < 0)
     return -1;
   husk_timing("parse");
   if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_pty) {

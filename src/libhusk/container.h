@@ -48,6 +48,13 @@ int husk_container_check_spec(const struct husk_spec *spec, husk_error_t *err);
 int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
                           husk_error_t *err);
 
+/* Read and check a bundle as create does: *bundle_out and *rootfs_out are
+ * the resolved paths, *config_text the bytes of config.json (the state
+ * directory keeps a copy).  restore builds its container from the same. */
+int husk_container_load_bundle(const char *bundle, char **bundle_out, struct husk_spec **spec_out,
+                               char **rootfs_out, char **config_text, size_t *config_len,
+                               husk_error_t *err);
+
 /* Release a created container's init; then run the poststart hooks. */
 int husk_container_start(const char *root, const char *id, husk_error_t *err);
 

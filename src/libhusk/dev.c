@@ -256,3 +256,26 @@ int husk_dev_setup(const struct husk_dev_ctx *ctx, husk_error_t *err) {
     return -1;
   return 0;
 }
+
+int husk_dev_reopen_null_stdio(husk_error_t *err) {
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (null < 0)
+    return 0;
+  struct stat st;
+  if (fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(null); /* not the null device: leave stdio alone */
+    return 0;
+  }
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat fst;
+    if (fstat(fd, &fst) < 0 || !S_ISCHR(fst.st_mode) || fst.st_rdev != makedev(1, 3))
+      continue;
+    if (dup3(null, fd, 0) < 0) {
+      int e = errno;
+      close(null);
+      return husk_error_set(err, e, "reopen /dev/null as fd %d", fd);
+    }
+  }
+  close(null);
+  return 0;
+}

@@ -32,4 +32,10 @@ int husk_dev_create(const struct husk_dev_ctx *ctx, const struct husk_device *de
  * directories, and the console. */
 int husk_dev_setup(const struct husk_dev_ctx *ctx, husk_error_t *err);
 
+/* After pivot_root: stdio that is the host's /dev/null (an engine's
+ * stdin) is replaced by the container's /dev/null, as runc's reOpenDevNull
+ * does, so that CRIU finds the file in the container's mounts and can
+ * checkpoint it.  A container without a /dev/null keeps its stdio. */
+int husk_dev_reopen_null_stdio(husk_error_t *err);
+
 #endif

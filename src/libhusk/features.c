@@ -253,7 +253,9 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_close(g);
 }
 
-char *husk_features_json(void) {
+char *husk_features_json(void) { return husk_features_json_checkpoint(NULL); }
+
+char *husk_features_json_checkpoint(const struct husk_checkpoint_support *ck) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
@@ -271,12 +273,27 @@ char *husk_features_json(void) {
 
   gen_str(g, "annotations");
   yajl_gen_map_open(g);
+  if (ck) {
+    gen_str(g, "io.github.husk-runtime.husk.checkpoint.criu");
+    gen_str(g, ck->criu_version ? ck->criu_version : "");
+    gen_str(g, "io.github.husk-runtime.husk.checkpoint.enabled");
+    gen_str(g, ck->enabled ? "true" : "false");
+    if (!ck->enabled) {
+      gen_str(g, "io.github.husk-runtime.husk.checkpoint.missing");
+      gen_str(g, ck->missing ? ck->missing : "");
+    }
+  }
   gen_str(g, "io.github.husk-runtime.husk.commit");
   gen_str(g, husk_commit());
   gen_str(g, "io.github.husk-runtime.husk.version");
   gen_str(g, husk_version());
   gen_str(g, "io.github.seccomp.libseccomp.version");
   gen_str(g, husk_libseccomp_version());
+  if (ck) {
+    /* runc's key: engines look for it */
+    gen_str(g, "org.opencontainers.runc.checkpoint.enabled");
+    gen_str(g, ck->enabled ? "true" : "false");
+  }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 

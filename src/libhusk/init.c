@@ -27,6 +27,7 @@
 #include "rootfs.h"
 #include "seccomp_filter.h"
 #include "sync.h"
+#include "dev.h"
 #include "terminal.h"
 #include "rootless.h"
 #include "timings.h"
@@ -231,7 +232,8 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   if (husk_hooks_run(spec->hooks.create_container, spec->hooks.create_container_len,
                      "createContainer", hook_state_json, &err) < 0)
     fail_to_parent(sync_fd, &err);
-  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0)
+  if (husk_rootfs_pivot(&rootfs, &err) < 0 || husk_cwd_create(a->process, &err) < 0 ||
+      husk_dev_reopen_null_stdio(&err) < 0)
     fail_to_parent(sync_fd, &err);
   husk_timing("init:pivot");
 
@@ -253,6 +255,14 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   husk_timing("init:devices+masks");
   if (a->process->terminal && setup_terminal(sync_fd, a->process, &err) < 0)
     fail_to_parent(sync_fd, &err);
+  /* A session of its own, as runc's init always has (nsexec's setsid): a
+   * session leader outside the container's pid namespace would stop CRIU
+   * from checkpointing it ("A session leader ... is outside of its pid
+   * namespace"). */
+  if (!a->process->terminal && setsid() < 0 && getsid(0) != getpid()) {
+    husk_error_set(&err, errno, "setsid");
+    fail_to_parent(sync_fd, &err);
+  }
   /* No fd but stdio, the preserved ones and those we still need may reach
    * process.cwd's chdir: a directory fd (our cgroup's, one the caller
    * leaked) is a way out of the root through /proc/self/fd/N. */
