@@ -175,13 +175,18 @@ make_config() {
 # ID exactly one succeeds, the others fail cleanly, and the state is whole.
 @test "concurrent creates of one ID: exactly one wins, state.json stays valid" {
 	make_config 'sleep 1000'
+	local pids=() wins=0 pid
 	for i in 1 2 3 4 5 6 7 8; do
-		"$HUSK" --root "$ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err$i" &
+		"$HUSK" --root "$ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err$i" 3>&- &
+		pids+=($!)
 	done
-	wins=0
-	for job in $(jobs -p); do
-		wait "$job" && wins=$((wins + 1))
+	# each by its pid: `jobs -p` leaves out a job that has ended already
+	# (a fast winner), which then counts for nothing
+	for pid in "${pids[@]}"; do
+		wait "$pid" && wins=$((wins + 1))
 	done
+	echo "wins: $wins"
+	grep -H . "$BATS_TEST_TMPDIR"/err* || true
 	[ "$wins" -eq 1 ]
 	jq -e '.status == "created"' <(husk state "$ID")
 	grep -h . "$BATS_TEST_TMPDIR"/err* | grep -v "already exists" && false
