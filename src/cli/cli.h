@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "husk/error.h"
 
@@ -210,5 +211,11 @@ bool husk_cli_flag_true(const struct husk_flag *f);
 
 /* For commands not built yet: honours --help, otherwise says so and fails. */
 int cmd_unimplemented(struct husk_cli *cli, int argc, char **argv);
+
+/* foreground.c: run and restore without --detach.  Signals husk gets
+ * (INT, TERM, HUP, QUIT, USR1, USR2) go to pid; then wait for pid, reaping
+ * orphans meanwhile, and return its status (128+signal when killed). */
+void husk_cli_forward_signals(pid_t pid);
+int husk_cli_wait_init(pid_t pid);
 
 #endif

@@ -67,38 +67,6 @@ const struct husk_option cmd_restore_options[] = {
 
 static const char *flag_str(const struct husk_flag *f) { return f->set ? f->value : NULL; }
 
-/* Signals to husk go to the restored init, as with run. */
-static volatile sig_atomic_t forward_pid;
-
-static void forward_signal(int sig) {
-  if (forward_pid > 0)
-    kill(forward_pid, sig);
-}
-
-static int wait_restored(pid_t pid) {
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  forward_pid = pid;
-  struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    sigaction(sigs[i], &sa, NULL);
-  for (;;) {
-    int status;
-    pid_t got = waitpid(-1, &status, 0);
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      return 255;
-    }
-    if (got != pid)
-      continue;
-    if (WIFEXITED(status))
-      return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-      return 128 + WTERMSIG(status);
-  }
-}
-
 int cmd_restore(struct husk_cli *cli, int argc, char **argv) {
   struct husk_flag f[RS_COUNT];
   int first_arg = 0;
@@ -152,7 +120,8 @@ int cmd_restore(struct husk_cli *cli, int argc, char **argv) {
   husk_flags_free(cli->command->options, f);
   if (detach)
     return 0;
-  int status = wait_restored(pid);
+  husk_cli_forward_signals(pid);
+  int status = husk_cli_wait_init(pid);
   if (husk_container_delete(cli->root, id, true, &o.create.warn, &err) < 0)
     husk_cli_fail(cli, &err);
   return status;

@@ -27,43 +27,6 @@ const struct husk_option cmd_run_options[] = {
     [RUN_OPT_COUNT] = {NULL, 0, false, NULL},
 };
 
-/* Signals to the runtime go to the container, as with runc. The CLI owns
- * this one global; libhusk has none. */
-static volatile sig_atomic_t forward_pid;
-
-static void forward_signal(int sig) {
-  if (forward_pid > 0)
-    kill(forward_pid, sig);
-}
-
-static void install_forwarding(pid_t pid) {
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  forward_pid = pid;
-  struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    sigaction(sigs[i], &sa, NULL);
-}
-
-/* Reap until the init is gone (as a subreaper we also collect orphans). */
-static int wait_init(pid_t pid) {
-  for (;;) {
-    int status;
-    pid_t got = waitpid(-1, &status, 0);
-    if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      return 255;
-    }
-    if (got != pid)
-      continue;
-    if (WIFEXITED(status))
-      return WEXITSTATUS(status);
-    if (WIFSIGNALED(status))
-      return 128 + WTERMSIG(status);
-  }
-}
-
 int cmd_run(struct husk_cli *cli, int argc, char **argv) {
   struct husk_flag flags[RUN_OPT_COUNT];
   int first_arg = 0;
@@ -98,7 +61,7 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
   }
   husk_flags_free(cli->command->options, flags);
   if (!detach)
-    install_forwarding(created.pid);
+    husk_cli_forward_signals(created.pid);
   if (husk_container_start(cli->root, id, &err) < 0) {
     husk_cli_fail(cli, &err);
     status = 1;
@@ -113,7 +76,7 @@ int cmd_run(struct husk_cli *cli, int argc, char **argv) {
       husk_cli_fail(cli, &err);
     close(created.pty_master);
   }
-  status = wait_init(created.pid);
+  status = husk_cli_wait_init(created.pid);
   husk_timing("exited");
   if (!keep && husk_container_delete(cli->root, id, true, &opts.warn, &err) < 0)
     husk_cli_fail(cli, &err);
