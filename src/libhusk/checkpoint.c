@@ -1027,20 +1027,8 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
   struct husk_pb opts = {0};
   struct husk_criu_resp resp = {.fd = -1};
   const char *log_dir = image_path;
-  struct husk_state state = {
-      .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
-      .id = husk_xstrdup(co->id),
-      .status = HUSK_STATUS_CREATING,
-      .bundle = husk_xstrdup(bundle),
-      .rootfs = husk_xstrdup(rootfs),
-      .created = husk_rfc3339_now(),
-      .owner = husk_xstrdup(""),
-      .config_path = husk_xstrdup(config_copy),
-      .cgroup_path = husk_cgroup_path_for(spec, co->id, co->systemd_cgroup),
-      .cgroup_created_depth = -1,
-      .annotations = spec->annotations,
-      .annotations_len = spec->annotations_len,
-  };
+  struct husk_state state =
+      husk_container_initial_state(spec, co->id, bundle, rootfs, config_copy, co->systemd_cgroup);
   struct restore_ctx r = {
       .opts = o, .spec = spec, .state = &state, .root = co->root, .cg = &cg, .pid = -1};
 

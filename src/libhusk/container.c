@@ -329,6 +329,25 @@ int husk_container_load_bundle(const char *bundle, char **bundle_out, struct hus
   return 0;
 }
 
+struct husk_state husk_container_initial_state(const struct husk_spec *spec, const char *id,
+                                               const char *bundle, const char *rootfs,
+                                               const char *config_copy, bool systemd_cgroup) {
+  return (struct husk_state){
+      .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
+      .id = husk_xstrdup(id),
+      .status = HUSK_STATUS_CREATING,
+      .bundle = husk_xstrdup(bundle),
+      .rootfs = husk_xstrdup(rootfs),
+      .created = husk_rfc3339_now(),
+      .owner = husk_xstrdup(""),
+      .config_path = husk_xstrdup(config_copy),
+      .cgroup_path = husk_cgroup_path_for(spec, id, systemd_cgroup),
+      .cgroup_created_depth = -1,
+      .annotations = spec->annotations,
+      .annotations_len = spec->annotations_len,
+  };
+}
+
 int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
                           husk_error_t *err) {
   out->pid = -1;
@@ -409,22 +428,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     husk_error_set(err, errno, "move fds above --preserve-fds");
     goto fail;
   }
-  c.state = (struct husk_state){
-      .oci_version = husk_xstrdup(HUSK_OCI_VERSION),
-      .id = husk_xstrdup(opts->id),
-      .status = HUSK_STATUS_CREATING,
-      .bundle = husk_xstrdup(bundle),
-      .rootfs = husk_xstrdup(rootfs),
-      .created = husk_rfc3339_now(),
-      .owner = husk_xstrdup(""),
-      .config_path = husk_xstrdup(config_copy),
-      /* known before the directories exist: a create killed while making
-       * them leaves a state that names them */
-      .cgroup_path = husk_cgroup_path_for(spec, opts->id, opts->systemd_cgroup),
-      .cgroup_created_depth = -1,
-      .annotations = spec->annotations,
-      .annotations_len = spec->annotations_len,
-  };
+  c.state = husk_container_initial_state(spec, opts->id, bundle, rootfs, config_copy,
+                                         opts->systemd_cgroup);
   /* From here a killed create leaves a state that `list` shows and
    * `delete --force` undoes (the cgroup; the init dies with us). */
   if (husk_state_save(opts->root, &c.state, err) < 0)

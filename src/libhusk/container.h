@@ -55,6 +55,14 @@ int husk_container_load_bundle(const char *bundle, char **bundle_out, struct hus
                                char **rootfs_out, char **config_text, size_t *config_len,
                                husk_error_t *err);
 
+/* The state a container starts with (status "creating"), as create and
+ * restore save it before making anything: its cgroup path is known before
+ * the directories exist, so that a command killed while making them leaves
+ * a state that names them.  The annotations are borrowed from spec. */
+struct husk_state husk_container_initial_state(const struct husk_spec *spec, const char *id,
+                                               const char *bundle, const char *rootfs,
+                                               const char *config_copy, bool systemd_cgroup);
+
 /* Release a created container's init; then run the poststart hooks. */
 int husk_container_start(const char *root, const char *id, husk_error_t *err);
 
