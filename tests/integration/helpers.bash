@@ -4,6 +4,14 @@
 HUSK="${HUSK:-$BATS_TEST_DIRNAME/../../husk}"
 SPEC_DIR="${HUSK_SPEC_DIR:-$BATS_TEST_DIRNAME/../../../shared/reference/runtime-spec}"
 
+# setup_busybox_base (in setup_file): one busybox rootfs and husk's default
+# config.json for the file's tests, at $BASE.
+setup_busybox_base() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	export BASE="$BATS_FILE_TMPDIR/base"
+	sh "$BATS_TEST_DIRNAME/../../contrib/make-busybox-bundle.sh" "$HUSK" "$BASE" >/dev/null
+}
+
 setup_root() {
 	ROOT="$BATS_TEST_TMPDIR/root"
 	mkdir -p "$ROOT"

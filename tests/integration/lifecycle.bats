@@ -8,12 +8,9 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
 
 setup_file() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-	export BASE="$BATS_FILE_TMPDIR/base"
-	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$BASE" >/dev/null
+	setup_busybox_base
 }
 
 setup() {

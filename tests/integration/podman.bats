@@ -12,8 +12,7 @@ CONTRIB="$BATS_TEST_DIRNAME/../../contrib"
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 	command -v podman >/dev/null && command -v conmon >/dev/null || skip "needs podman and conmon"
-	export BASE="$BATS_FILE_TMPDIR/base"
-	sh "$CONTRIB/make-busybox-bundle.sh" "$HUSK" "$BASE" >/dev/null
+	setup_busybox_base
 	# the shipped snippet, with the binary under test as the runtime "husk"
 	export CONF="$BATS_FILE_TMPDIR/containers.conf"
 	local husk_abs
