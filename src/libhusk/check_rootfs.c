@@ -12,6 +12,7 @@
 
 #include "check_internal.h"
 #include "path_resolve.h"
+#include "mount_options.h"
 #include "util.h"
 
 /* What execvp and runc use when process.env has no PATH (exec_setup.c). */
@@ -168,20 +169,11 @@ static void check_cwd(const struct husk_process *p, int root_fd, struct husk_fin
                       p->cwd);
 }
 
-static bool is_bind(const struct husk_mount *m) {
-  if (m->type && strcmp(m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->options.len; i++)
-    if (strcmp(m->options.items[i], "bind") == 0 || strcmp(m->options.items[i], "rbind") == 0)
-      return true;
-  return false;
-}
-
 static void check_mount_sources(const struct husk_spec *spec, const char *bundle,
                                 struct husk_findings *out) {
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct husk_mount *m = &spec->mounts[i];
-    if (!is_bind(m) || m->source == NULL || m->source[0] == '\0')
+    if (!husk_mount_is_bind(m) || m->source == NULL || m->source[0] == '\0')
       continue;
     /* A relative source is taken from the bundle, as runc does. */
     _cleanup_free_ char *src =

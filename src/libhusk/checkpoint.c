@@ -43,6 +43,7 @@
 #include "path_resolve.h"
 #include "rootless.h"
 #include "terminal.h"
+#include "mount_options.h"
 #include "util.h"
 
 #define DESCRIPTORS_FILE "descriptors.json"
@@ -462,15 +463,6 @@ static void quote_criu_log(const struct husk_warner_cb *warn, const char *dir, c
     warn->fn(warn->data, "---");
 }
 
-static bool mount_is_bind(const struct husk_mount *m) {
-  if (m->type && strcmp(m->type, "bind") == 0)
-    return true;
-  for (size_t i = 0; i < m->options.len; i++)
-    if (strcmp(m->options.items[i], "bind") == 0 || strcmp(m->options.items[i], "rbind") == 0)
-      return true;
-  return false;
-}
-
 static const char *criu_ns_name(enum husk_ns_type t) {
   switch (t) {
   case HUSK_NS_MOUNT:
@@ -557,7 +549,7 @@ static void add_ext_mount(struct husk_pb *opts, const char *dest, const char *va
 /* The mounts CRIU must take as external at dump (key = value = path). */
 static void describe_dump_mounts(const struct husk_spec *spec, pid_t pid, struct husk_pb *opts) {
   for (size_t i = 0; i < spec->mounts_len; i++)
-    if (mount_is_bind(&spec->mounts[i]))
+    if (husk_mount_is_bind(&spec->mounts[i]))
       add_ext_mount(opts, spec->mounts[i].destination, NULL);
   /* masked files are binds of /dev/null (directories are tmpfs) */
   for (size_t i = 0; i < spec->linux_.masked_paths.len; i++) {
@@ -885,7 +877,7 @@ static int prepare_mountpoints(const struct husk_spec *spec, const char *bundle,
     if (on_tmpfs)
       continue;
     enum husk_path_kind kind = HUSK_PATH_DIR;
-    if (mount_is_bind(m) && m->source) {
+    if (husk_mount_is_bind(m) && m->source) {
       _cleanup_free_ char *src = m->source[0] == '/' ? husk_xstrdup(m->source)
                                                      : husk_xasprintf("%s/%s", bundle, m->source);
       struct stat sst;
@@ -908,7 +900,7 @@ static int describe_restore(const struct husk_spec *spec, const char *bundle,
                             husk_error_t *err) {
   for (size_t i = 0; i < spec->mounts_len; i++) {
     const struct husk_mount *m = &spec->mounts[i];
-    if (!mount_is_bind(m) || m->source == NULL)
+    if (!husk_mount_is_bind(m) || m->source == NULL)
       continue;
     _cleanup_free_ char *src =
         m->source[0] == '/' ? husk_xstrdup(m->source) : husk_xasprintf("%s/%s", bundle, m->source);

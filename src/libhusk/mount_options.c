@@ -102,6 +102,15 @@ unsigned long husk_mount_propagation_flags(const char *name) {
   return o && o->kind == OPT_PROPAGATION ? o->value : 0;
 }
 
+bool husk_mount_is_bind(const struct husk_mount *m) {
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return true;
+  for (size_t i = 0; i < m->options.len; i++)
+    if (strcmp(m->options.items[i], "bind") == 0 || strcmp(m->options.items[i], "rbind") == 0)
+      return true;
+  return false;
+}
+
 bool husk_mount_opts_is_bind(const struct husk_mount_opts *opts) {
   return (opts->flags & MS_BIND) != 0;
 }

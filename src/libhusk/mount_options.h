@@ -38,6 +38,11 @@ void husk_mount_opts_free(struct husk_mount_opts *opts);
 /* True when the options make a bind mount (bind or rbind). */
 bool husk_mount_opts_is_bind(const struct husk_mount_opts *opts);
 
+/* A config mount that is a bind mount: type "bind", or a bind/rbind option
+ * (what husk binds from its source; husk check and CRIU's external mounts
+ * ask it before any option is parsed). */
+bool husk_mount_is_bind(const struct husk_mount *m);
+
 /* Look a propagation name up (private, rprivate, shared, rshared, slave,
  * rslave, unbindable, runbindable), as used by linux.rootfsPropagation.
  * Returns the MS_* value, 0 when the name is not a propagation. */
