@@ -463,6 +463,22 @@ static void quote_criu_log(const struct husk_warner_cb *warn, const char *dir, c
     warn->fn(warn->data, "---");
 }
 
+/* The options checkpoint and restore give CRIU alike (runc's set). */
+static void put_common_opts(struct husk_pb *opts, const struct husk_criu_common *c, int cg_mode,
+                            uint64_t empty_ns) {
+  husk_pb_bool(opts, CRIU_OPT_MANAGE_CGROUPS, true);
+  husk_pb_uint(opts, CRIU_OPT_MANAGE_CGROUPS_MODE, (uint64_t)cg_mode);
+  husk_pb_bool(opts, CRIU_OPT_NOTIFY_SCRIPTS, true);
+  husk_pb_bool(opts, CRIU_OPT_SHELL_JOB, c->shell_job);
+  husk_pb_bool(opts, CRIU_OPT_TCP_ESTABLISHED, c->tcp_established);
+  husk_pb_bool(opts, CRIU_OPT_EXT_UNIX_SK, c->ext_unix_sk);
+  husk_pb_bool(opts, CRIU_OPT_FILE_LOCKS, c->file_locks);
+  husk_pb_uint(opts, CRIU_OPT_EMPTY_NS, empty_ns);
+  husk_pb_bool(opts, CRIU_OPT_ORPHAN_PTS_MASTER, true);
+  husk_pb_bool(opts, CRIU_OPT_AUTO_DEDUP, c->auto_dedup);
+  husk_pb_bool(opts, CRIU_OPT_LAZY_PAGES, c->lazy_pages);
+}
+
 static const char *criu_ns_name(enum husk_ns_type t) {
   switch (t) {
   case HUSK_NS_MOUNT:
@@ -682,21 +698,11 @@ int husk_container_checkpoint(const struct husk_checkpoint_opts *o, husk_error_t
   husk_pb_int(&opts, CRIU_OPT_LOG_LEVEL, CRIU_LOG_LEVEL);
   husk_pb_str(&opts, CRIU_OPT_LOG_FILE, "dump.log");
   husk_pb_str(&opts, CRIU_OPT_ROOT, st.rootfs);
-  husk_pb_bool(&opts, CRIU_OPT_MANAGE_CGROUPS, true);
-  husk_pb_uint(&opts, CRIU_OPT_MANAGE_CGROUPS_MODE, (uint64_t)cg_mode);
-  husk_pb_bool(&opts, CRIU_OPT_NOTIFY_SCRIPTS, true);
+  put_common_opts(&opts, &o->c, cg_mode, empty_ns);
   husk_pb_int(&opts, CRIU_OPT_PID, st.pid);
-  husk_pb_bool(&opts, CRIU_OPT_SHELL_JOB, o->c.shell_job);
   husk_pb_bool(&opts, CRIU_OPT_LEAVE_RUNNING, o->leave_running);
-  husk_pb_bool(&opts, CRIU_OPT_TCP_ESTABLISHED, o->c.tcp_established);
   husk_pb_bool(&opts, CRIU_OPT_TCP_SKIP_IN_FLIGHT, o->tcp_skip_in_flight);
   husk_pb_bool(&opts, CRIU_OPT_LINK_REMAP, o->link_remap);
-  husk_pb_bool(&opts, CRIU_OPT_EXT_UNIX_SK, o->c.ext_unix_sk);
-  husk_pb_bool(&opts, CRIU_OPT_FILE_LOCKS, o->c.file_locks);
-  husk_pb_uint(&opts, CRIU_OPT_EMPTY_NS, empty_ns);
-  husk_pb_bool(&opts, CRIU_OPT_ORPHAN_PTS_MASTER, true);
-  husk_pb_bool(&opts, CRIU_OPT_AUTO_DEDUP, o->c.auto_dedup);
-  husk_pb_bool(&opts, CRIU_OPT_LAZY_PAGES, o->c.lazy_pages);
   if (work_fd >= 0)
     husk_pb_int(&opts, CRIU_OPT_WORK_DIR_FD, work_fd);
   if (describe_dump_namespaces(spec, &opts, err) < 0)
@@ -1064,17 +1070,7 @@ int husk_container_restore(const struct husk_restore_opts *o, pid_t *pid_out, hu
   husk_pb_str(&opts, CRIU_OPT_LOG_FILE, "restore.log");
   husk_pb_bool(&opts, CRIU_OPT_RST_SIBLING, true);
   husk_pb_str(&opts, CRIU_OPT_ROOT, criu_root);
-  husk_pb_bool(&opts, CRIU_OPT_MANAGE_CGROUPS, true);
-  husk_pb_uint(&opts, CRIU_OPT_MANAGE_CGROUPS_MODE, (uint64_t)cg_mode);
-  husk_pb_bool(&opts, CRIU_OPT_NOTIFY_SCRIPTS, true);
-  husk_pb_bool(&opts, CRIU_OPT_SHELL_JOB, o->c.shell_job);
-  husk_pb_bool(&opts, CRIU_OPT_EXT_UNIX_SK, o->c.ext_unix_sk);
-  husk_pb_bool(&opts, CRIU_OPT_TCP_ESTABLISHED, o->c.tcp_established);
-  husk_pb_bool(&opts, CRIU_OPT_FILE_LOCKS, o->c.file_locks);
-  husk_pb_uint(&opts, CRIU_OPT_EMPTY_NS, empty_ns);
-  husk_pb_bool(&opts, CRIU_OPT_ORPHAN_PTS_MASTER, true);
-  husk_pb_bool(&opts, CRIU_OPT_AUTO_DEDUP, o->c.auto_dedup);
-  husk_pb_bool(&opts, CRIU_OPT_LAZY_PAGES, o->c.lazy_pages);
+  put_common_opts(&opts, &o->c, cg_mode, empty_ns);
   if (o->lsm_profile && *o->lsm_profile)
     husk_pb_str(&opts, CRIU_OPT_LSM_PROFILE, o->lsm_profile);
   if (o->lsm_mount_context && *o->lsm_mount_context)
