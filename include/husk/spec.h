@@ -456,4 +456,7 @@ int husk_ns_clone_flag(enum husk_ns_type type);
 const struct husk_namespace *husk_spec_find_ns(const struct husk_spec *spec,
                                                enum husk_ns_type type);
 
+/* The largest config.json husk reads (create, check, the state's copy). */
+#define HUSK_CONFIG_MAX_SIZE (16u << 20)
+
 #endif

@@ -21,8 +21,6 @@
 #include "container.h"
 #include "util.h"
 
-#define CONFIG_MAX_SIZE (16u << 20)
-
 /* root.path made absolute (relative to the bundle), NULL when it is not a
  * directory: that is reported. */
 static char *find_rootfs(const struct husk_spec *spec, const char *bundle,
@@ -54,7 +52,7 @@ int husk_check_bundle(const struct husk_check_opts *opts, struct husk_findings *
   _cleanup_free_ char *config = husk_xasprintf("%s/config.json", bundle);
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
-  if (husk_read_file(config, CONFIG_MAX_SIZE, &text, &len, err) < 0)
+  if (husk_read_file(config, HUSK_CONFIG_MAX_SIZE, &text, &len, err) < 0)
     return -1;
 
   /* From here on every problem is a finding. */

@@ -36,7 +36,6 @@
 #include "util.h"
 
 #define EXEC_FIFO "exec.fifo"
-#define HUSK_CONFIG_MAX_SIZE (16 * 1024 * 1024)
 
 /* ---- signals ------------------------------------------------------------ */
 

@@ -28,7 +28,6 @@
  * container that was never started. */
 #define EXEC_FIFO "exec.fifo"
 #define CONFIG_COPY "config.json"
-#define CONFIG_MAX_SIZE (16 * 1024 * 1024)
 
 /* ---- opening a container ------------------------------------------------ */
 
@@ -518,7 +517,7 @@ int husk_container_update(const char *root, const char *id, const struct husk_re
   collect_patches(changes, &p);
   /* Read the config before touching the cgroup: if it cannot be read or
    * written back, nothing must have changed. */
-  if (husk_read_file(config_path, CONFIG_MAX_SIZE, &text, &len, err) < 0 ||
+  if (husk_read_file(config_path, HUSK_CONFIG_MAX_SIZE, &text, &len, err) < 0 ||
       husk_json_parse(text, len, config_path, &config, err) < 0 ||
       husk_spec_parse(text, len, config_path, &old_spec, err) < 0)
     goto out;

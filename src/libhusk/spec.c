@@ -33,8 +33,6 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-#define HUSK_CONFIG_MAX_SIZE (16u << 20)
-
 /* ---- name tables ------------------------------------------------------ */
 
 struct name_value {
