@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "path_resolve.h"
+#include "procfs.h"
 #include "util.h"
 
 struct default_dev {
@@ -258,14 +259,22 @@ int husk_dev_setup(const struct husk_dev_ctx *ctx, husk_error_t *err) {
 }
 
 int husk_dev_reopen_null_stdio(husk_error_t *err) {
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-  if (null < 0)
+  /* Looked at before it is opened: the image may have put another device
+   * (or a link) there, and opening some devices does something. */
+  int path = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (path < 0)
     return 0;
   struct stat st;
-  if (fstat(null, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
-    close(null); /* not the null device: leave stdio alone */
+  if (fstat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    close(path); /* not the null device: leave stdio alone */
     return 0;
   }
+  husk_error_t ignored = {0};
+  int null = husk_procfs_reopen(-1, path, O_RDWR | O_CLOEXEC | O_NOCTTY, &ignored);
+  husk_error_clear(&ignored);
+  close(path);
+  if (null < 0)
+    return 0;
   for (int fd = 0; fd < 3; fd++) {
     struct stat fst;
     if (fstat(fd, &fst) < 0 || !S_ISCHR(fst.st_mode) || fst.st_rdev != makedev(1, 3))
