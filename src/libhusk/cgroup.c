@@ -203,13 +203,43 @@ static char *controllers_of(const char *super_opts) {
   return out;
 }
 
+static void v1_copy(struct husk_cg_v1 *to, const struct husk_cg_v1 *from) {
+  to->len = from->len;
+  to->items = from->len ? husk_xcalloc(from->len, sizeof(*to->items)) : NULL;
+  for (size_t i = 0; i < from->len; i++) {
+    to->items[i].mount = husk_xstrdup(from->items[i].mount);
+    to->items[i].controllers = husk_xstrdup(from->items[i].controllers);
+  }
+}
+
+/* One command asks for the hierarchies up to eight times (create, kill,
+ * freeze, destroy...), and the kernel formats all of mountinfo each time.
+ * The first reading is kept for the process and mount namespace that made
+ * it: a child (the container's init, pid 1 of its own namespace) has other
+ * mounts and reads its own. */
+static struct {
+  pid_t pid;
+  ino_t mntns;
+  struct husk_cg_v1 list;
+} v1_cache;
+
 int husk_cg_v1_list(struct husk_cg_v1 *l, husk_error_t *err) {
   l->items = NULL;
   l->len = 0;
-  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (f == NULL)
-    return husk_error_set(err, errno, "open /proc/self/mountinfo");
-  husk_cg_v1_parse(f, l);
+  pid_t self = getpid();
+  struct stat ns;
+  if (stat("/proc/self/ns/mnt", &ns) < 0)
+    ns.st_ino = 0;
+  if (v1_cache.pid != self || v1_cache.mntns != ns.st_ino || ns.st_ino == 0) {
+    _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL)
+      return husk_error_set(err, errno, "open /proc/self/mountinfo");
+    husk_cg_v1_free(&v1_cache.list);
+    husk_cg_v1_parse(f, &v1_cache.list);
+    v1_cache.pid = self;
+    v1_cache.mntns = ns.st_ino;
+  }
+  v1_copy(l, &v1_cache.list);
   return 0;
 }
 
@@ -1018,12 +1048,22 @@ int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *er
       husk_cgroup_freeze(cg, false, NULL);
     return r;
   }
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  /* An empty cgroup stays empty (only a process inside can fork into it,
+   * and exec refuses a stopped container): nothing to freeze or signal.
+   * The common case, delete after the workload exited, so worth the check:
+   * a v1 freeze and thaw each toggle a kernel static key, which patches
+   * kernel text on every CPU. */
+  if (husk_cg_procs(procs_dir(&d), true, &pids, &n, NULL) == 0 && n == 0)
+    return 0;
+  free(pids);
+  pids = NULL;
+  n = 0;
   /* Freeze first so nothing forks between the listing and the signals. */
   husk_error_t ferr = {0};
   bool froze = husk_cgroup_freeze(cg, true, &ferr) == 0;
   husk_error_clear(&ferr);
-  _cleanup_free_ pid_t *pids = NULL;
-  size_t n = 0;
   int r = husk_cg_procs(procs_dir(&d), true, &pids, &n, err);
   for (size_t i = 0; r == 0 && i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)

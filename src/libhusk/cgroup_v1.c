@@ -407,9 +407,14 @@ static int apply_devices(const char *dir, const struct husk_device_cgroup *rules
                          husk_error_t *err) {
   if (husk_cg_set(dir, "devices.deny", "a", R "devices", err) < 0)
     return -1;
+  bool all_denied = true;
   for (size_t i = 0; i < n; i++) {
     char buf[96], field[64];
     device_rule(buf, sizeof(buf), &rules[i]);
+    /* The usual first rule denies all again: nothing to undo yet. */
+    if (!rules[i].allow && all_denied && strcmp(buf, "a") == 0)
+      continue;
+    all_denied = all_denied && !rules[i].allow;
     snprintf(field, sizeof(field), R "devices[%zu]", i);
     if (husk_cg_set(dir, rules[i].allow ? "devices.allow" : "devices.deny", buf, field, err) < 0)
       return -1;

@@ -574,8 +574,10 @@ char *husk_rfc3339_now(void) {
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
   gmtime_r(&ts.tv_sec, &tm);
-  char date[32];
-  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+  /* Not strftime: it loads the time zone (/etc/localtime) at every create. */
+  char date[48];
+  snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   if (ts.tv_nsec == 0)
     return husk_xasprintf("%sZ", date);
   char fraction[16];
