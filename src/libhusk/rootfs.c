@@ -191,15 +191,23 @@ static int check_destination(const struct mnt *mt, bool bind, int fd, const char
 }
 
 /* check_destination before anything is created: the deepest part of the
- * destination that exists already. */
-static int check_destination_early(const struct mnt *mt, bool bind, husk_error_t *err) {
+ * destination that exists already.  When that is the whole destination (the
+ * usual case), *existing gets its checked fd: the mount goes there without
+ * a second lookup and check. */
+static int check_destination_early(const struct mnt *mt, bool bind, int *existing,
+                                   husk_error_t *err) {
+  *existing = -1;
   _cleanup_free_ char *prefix = husk_path_clean(mt->dest);
   for (;;) {
     int fd = husk_path_open_in_root(mt->rootfs_fd, prefix, O_PATH);
     if (fd >= 0) {
       _cleanup_free_ char *literal = husk_path_clean(mt->dest);
-      int r = check_destination(mt, bind, fd, literal + strlen(prefix), err);
-      close(fd);
+      const char *rest = literal + strlen(prefix);
+      int r = check_destination(mt, bind, fd, rest, err);
+      if (r == 0 && *rest == '\0')
+        *existing = fd;
+      else
+        close(fd);
       return r;
     }
     if (fd != -ENOENT || strcmp(prefix, "/") == 0)
@@ -466,29 +474,43 @@ static char *placed_cgroup_dir(const struct husk_rootfs_ctx *ctx, const char *mo
 /* The mount options flags that make sense on each cgroup hierarchy. */
 #define CGROUP_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ATIME_FLAGS)
 
-/* One hierarchy of the host under the container's cgroup tmpfs: a fresh
- * mount with a cgroup namespace (it shows the namespace's root), else a
- * bind of our own cgroup directory, as runc does. */
-static int mount_cgroup_hierarchy(const struct mnt *mt, const struct mountinfo_entry *e,
-                                  bool own_cgroupns, husk_error_t *err) {
+/* A directory of the fresh tmpfs `dir_fd` (mount_cgroup's, which holds
+ * nothing the image made: no lookup in the rootfs needed). */
+static int tmpfs_subdir(int dir_fd, const char *name) {
+  if (mkdirat(dir_fd, name, 0755) < 0 && errno != EEXIST)
+    return -errno;
+  int fd = openat(dir_fd, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+/* One hierarchy of the host under the container's cgroup tmpfs `dir_fd`: a
+ * fresh mount with a cgroup namespace (it shows the namespace's root), else
+ * a bind of our own cgroup directory, as runc does. */
+static int mount_cgroup_hierarchy(const struct mnt *mt, int dir_fd,
+                                  const struct mountinfo_entry *e, bool own_cgroupns,
+                                  husk_error_t *err) {
   const char *base = strrchr(e->target, '/') + 1;
   _cleanup_free_ char *sub = husk_xasprintf("%s/%s", mt->dest, base);
-  _cleanup_close_ int fd = husk_path_create_in_root(mt->rootfs_fd, sub, HUSK_PATH_DIR, 0755);
+  _cleanup_close_ int fd = tmpfs_subdir(dir_fd, base);
   if (fd < 0)
     return husk_error_set(err, -fd, "mount %s to %s%s: create mount point", e->target,
                           mt->ctx->rootfs, sub);
-  _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
-  int r = own_cgroup(e->fstype, e->super_opts, &cg_path, &ctrls);
-  if (r < 0)
-    return husk_error_set(err, -r, "mount %s to %s%s: find our cgroup in /proc/self/cgroup",
-                          e->target, mt->ctx->rootfs, sub);
   char fdpath[HUSK_FD_PATH_SIZE];
   unsigned long flags = mt->opts.flags & CGROUP_FLAGS;
+  /* Where /proc/self/cgroup puts us, read only when needed: the options of
+   * a fresh mount, or the source of a bind the parent did not make. */
+  _cleanup_free_ char *src = own_cgroupns ? NULL : placed_cgroup_dir(mt->ctx, e->target);
+  _cleanup_free_ char *cg_path = NULL, *ctrls = NULL;
+  if (src == NULL) {
+    int r = own_cgroup(e->fstype, e->super_opts, &cg_path, &ctrls);
+    if (r < 0)
+      return husk_error_set(err, -r, "mount %s to %s%s: find our cgroup in /proc/self/cgroup",
+                            e->target, mt->ctx->rootfs, sub);
+  }
   if (own_cgroupns) {
     if (mount(e->fstype, husk_fd_path(fd, fdpath), e->fstype, flags, ctrls[0] ? ctrls : NULL) < 0)
       return husk_error_set(err, errno, "mount %s to %s%s", e->fstype, mt->ctx->rootfs, sub);
   } else {
-    _cleanup_free_ char *src = placed_cgroup_dir(mt->ctx, e->target);
     if (src == NULL) {
       /* A hierarchy the parent doesn't place us in: ours is the caller's.
        * The cgroup path is relative to the hierarchy's root; the host mount
@@ -502,10 +524,10 @@ static int mount_cgroup_hierarchy(const struct mnt *mt, const struct mountinfo_e
     if (mount(src, husk_fd_path(fd, fdpath), "", MS_BIND | MS_REC, NULL) < 0)
       return husk_error_set(err, errno, "mount %s to %s%s", src, mt->ctx->rootfs, sub);
     close(fd);
-    fd = husk_path_open_in_root(mt->rootfs_fd, sub, O_PATH);
+    fd = openat(dir_fd, base, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-      return husk_error_set(err, -fd, "reopen %s%s", mt->ctx->rootfs, sub);
-    r = remount_bind(husk_fd_path(fd, fdpath), flags | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      return husk_error_set(err, errno, "reopen %s%s", mt->ctx->rootfs, sub);
+    int r = remount_bind(husk_fd_path(fd, fdpath), flags | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     if (r < 0)
       return husk_error_set(err, -r, "remount %s%s", mt->ctx->rootfs, sub);
   }
@@ -513,14 +535,9 @@ static int mount_cgroup_hierarchy(const struct mnt *mt, const struct mountinfo_e
   if (strchr(base, ',')) {
     _cleanup_free_ char *names = husk_xstrdup(base);
     char *save = NULL;
-    for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
-      _cleanup_free_ char *link = husk_xasprintf("%s/%s", mt->dest, n);
-      const char *name = NULL;
-      _cleanup_close_ int parent = husk_path_parent_in_root(mt->rootfs_fd, link, &name);
-      if (parent < 0 || (symlinkat(base, parent, name) < 0 && errno != EEXIST))
-        return husk_error_set(err, parent < 0 ? -parent : errno, "symlink %s%s", mt->ctx->rootfs,
-                              link);
-    }
+    for (char *n = strtok_r(names, ",", &save); n; n = strtok_r(NULL, ",", &save))
+      if (symlinkat(base, dir_fd, n) < 0 && errno != EEXIST)
+        return husk_error_set(err, errno, "symlink %s%s/%s", mt->ctx->rootfs, mt->dest, n);
   }
   return 0;
 }
@@ -564,6 +581,9 @@ static int mount_cgroup(const struct mnt *mt, int target_fd, husk_error_t *err) 
   if (mount("tmpfs", husk_fd_path(target_fd, fdpath), "tmpfs", flags & ~(unsigned long)MS_RDONLY,
             "mode=755") < 0)
     return mnt_error(mt, errno, "tmpfs", err);
+  _cleanup_close_ int tmpfs_fd = reopen_dest(mt, err);
+  if (tmpfs_fd < 0)
+    return -1;
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (f == NULL)
     return mnt_error(mt, errno, "open /proc/self/mountinfo", err);
@@ -579,14 +599,11 @@ static int mount_cgroup(const struct mnt *mt, int target_fd, husk_error_t *err) 
     if (strncmp(e.target, "/sys/fs/cgroup/", 15) != 0 || strchr(e.target + 15, '/') ||
         e.target[15] == '\0')
       continue;
-    if (mount_cgroup_hierarchy(mt, &e, own_cgroupns, err) < 0)
+    if (mount_cgroup_hierarchy(mt, tmpfs_fd, &e, own_cgroupns, err) < 0)
       return husk_error_prefix(err, "mount cgroup to %s", mt->shown_dest);
   }
   if (flags & MS_RDONLY) {
-    _cleanup_close_ int fd = reopen_dest(mt, err);
-    if (fd < 0)
-      return -1;
-    int r = remount_bind(husk_fd_path(fd, fdpath), flags);
+    int r = remount_bind(husk_fd_path(tmpfs_fd, fdpath), flags);
     if (r < 0)
       return mnt_error(mt, -r, "remount read-only", err);
   }
@@ -761,21 +778,23 @@ static int mount_one(const struct husk_rootfs_ctx *ctx, int rootfs_fd, int fd_di
     if (!S_ISDIR(st.st_mode))
       kind = HUSK_PATH_FILE;
   }
-  if (check_destination_early(&mt, bind, err) < 0)
+  if (check_destination_early(&mt, bind, &target, err) < 0)
     goto out;
-  if (!bind && m->type && strcmp(m->type, "tmpfs") == 0) {
-    _cleanup_close_ int covered = husk_path_open_in_root(rootfs_fd, mt.dest, O_PATH);
+  if (!bind && m->type && strcmp(m->type, "tmpfs") == 0 && target >= 0) {
     struct stat st;
-    if (covered >= 0 && fstat(covered, &st) == 0 && S_ISDIR(st.st_mode))
+    if (fstat(target, &st) == 0 && S_ISDIR(st.st_mode))
       mt.covered_mode = (int)(st.st_mode & 07777);
   }
-  target = husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
   if (target < 0) {
-    mnt_error(&mt, -target, "create the mount point", err);
-    goto out;
+    target =
+        husk_path_create_in_root(rootfs_fd, mt.dest, kind, kind == HUSK_PATH_DIR ? 0755 : 0644);
+    if (target < 0) {
+      mnt_error(&mt, -target, "create the mount point", err);
+      goto out;
+    }
+    if (check_destination(&mt, bind, target, "", err) < 0)
+      goto out;
   }
-  if (check_destination(&mt, bind, target, "", err) < 0)
-    goto out;
   r = bind ? mount_bind(&mt, target, err) : mount_other(&mt, target, err);
   if (r == 0)
     r = mount_finish(&mt, err);
