@@ -5,7 +5,7 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <pwd.h>
+#include "passwd.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,10 +32,12 @@ static char *owner_of(const char *root, const char *id) {
   struct stat st;
   if (stat(dir, &st) < 0)
     return husk_xstrdup("");
-  struct passwd pw, *found = NULL;
-  char buf[4096];
-  if (getpwuid_r(st.st_uid, &pw, buf, sizeof(buf), &found) == 0 && found != NULL)
-    return husk_xstrdup(found->pw_name);
+  /* The host's /etc/passwd, not NSS: a static husk has no NSS modules
+   * (runc, static too, reads /etc/passwd the same way). */
+  char *name = husk_passwd_lookup("/etc/passwd", st.st_uid, HUSK_PASSWD_NAME);
+  if (name && *name)
+    return name;
+  free(name);
   return husk_xasprintf("#%u", (unsigned)st.st_uid);
 }
 

@@ -486,9 +486,8 @@ static int tmpfs_subdir(int dir_fd, const char *name) {
 /* One hierarchy of the host under the container's cgroup tmpfs `dir_fd`: a
  * fresh mount with a cgroup namespace (it shows the namespace's root), else
  * a bind of our own cgroup directory, as runc does. */
-static int mount_cgroup_hierarchy(const struct mnt *mt, int dir_fd,
-                                  const struct mountinfo_entry *e, bool own_cgroupns,
-                                  husk_error_t *err) {
+static int mount_cgroup_hierarchy(const struct mnt *mt, int dir_fd, const struct mountinfo_entry *e,
+                                  bool own_cgroupns, husk_error_t *err) {
   const char *base = strrchr(e->target, '/') + 1;
   _cleanup_free_ char *sub = husk_xasprintf("%s/%s", mt->dest, base);
   _cleanup_close_ int fd = tmpfs_subdir(dir_fd, base);

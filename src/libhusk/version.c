@@ -37,6 +37,11 @@ const char *husk_yajl_version(void) {
  * relocated at every start of husk, twice per container (the re-exec of
  * self_protect.c), for this one call. */
 const char *husk_libmount_version(void) {
+#ifdef HUSK_STATIC_EXE
+  /* A static husk cannot load a shared library (libmount's would bring a
+   * second libc): the version it was built against. */
+  return HUSK_LIBMOUNT_VERSION;
+#else
   void *lib = dlopen("libmount.so.1", RTLD_LAZY | RTLD_LOCAL);
   int (*get)(const char **) =
       lib ? (int (*)(const char **))dlsym(lib, "mnt_get_library_version") : NULL;
@@ -44,4 +49,5 @@ const char *husk_libmount_version(void) {
   if (get == NULL || get(&v) < 0 || v == NULL)
     return HUSK_LIBMOUNT_VERSION;
   return v; /* static in libmount, which stays loaded */
+#endif
 }

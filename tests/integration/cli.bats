@@ -55,6 +55,31 @@ setup() {
 	done
 }
 
+# The default build links husk as a static PIE (configure.ac: no dynamic
+# loader at each of its two execve per container); then nothing of glibc
+# may need loading at run time: --version (libmount) and list's OWNER
+# (/etc/passwd, no NSS) work without it. The ASan build is dynamic.
+@test "build: a static husk runs without the dynamic loader, --version and list OWNER included" {
+	if readelf -l "$HUSK" | grep -q INTERP; then
+		grep -q '^#define HUSK_STATIC_EXE 1' "$BATS_TEST_DIRNAME/../../config.h" &&
+			{ echo "configured static, but $HUSK has a program interpreter"; return 1; }
+		skip "$HUSK is linked dynamically (--disable-static-exe or the sanitizer build)"
+	fi
+	run readelf -d "$HUSK"
+	[[ "$output" != *NEEDED* ]]
+	run "$HUSK" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ $'\n'libmount:\ [0-9]+\.[0-9]+ ]]
+	local root
+	root=$(mktemp -d)
+	mkdir -p "$root/c1"
+	run "$HUSK" --root "$root" list
+	rm -rf "$root"
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == c1\ * ]]
+	[[ "${lines[1]}" == *\ root ]]
+}
+
 # An unknown global flag: "Incorrect Usage" + help on stdout, the error on
 # stderr, exit 1 (runc --bogus).
 @test "usage: unknown global flag exits 1" {
