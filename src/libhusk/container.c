@@ -31,6 +31,7 @@
 #include "netdev.h"
 #include "rootfs.h"
 #include "rootless.h"
+#include "seccomp_cache.h"
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
@@ -394,6 +395,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   bool have_cgroup = false;
   struct husk_cgroup_self_attach attach = {.v2_fd = -1};
   bool self_attach = false;
+  struct husk_seccomp_bpf seccomp_bpf = {0};
   char *systemd_unit = NULL; /* the transient scope, once systemd made it */
   int fds[2] = {-1, -1}, fifo_fd = -1;
   struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
@@ -437,6 +439,11 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
 
   const struct husk_warner create_warner = {.fn = opts->warn.fn, .data = opts->warn.data};
   husk_caps_warn_ambient(&spec->process, &create_warner);
+  /* Compiled (or found in the cache) here, once: the init only loads it. */
+  if (spec->linux_.has_seccomp && husk_seccomp_prepare(opts->root, &spec->linux_.seccomp,
+                                                       &create_warner, &seccomp_bpf, err) < 0)
+    goto fail;
+  husk_timing("seccomp-compile");
 
   /* Rootless without a cgroup it may write: none, or a refusal naming the
    * limit (rootless.c). */
@@ -506,6 +513,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
         .cgroup_path = cg.path,
         .cg_attach = self_attach ? &attach : NULL,
+        .seccomp_bpf = &seccomp_bpf,
     };
     husk_init_run(&args);
   }
@@ -577,6 +585,7 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
 
   out->pid = c.pid;
   out->pty_master = c.pty_master;
+  husk_seccomp_bpf_free(&seccomp_bpf);
   free(systemd_unit);
   husk_cgroup_release(&cg);
   c.state.annotations = NULL; /* borrowed from spec */
@@ -595,6 +604,7 @@ fail:
    * (runtime.md lifecycle steps 3-4 continue at 12). */
   prefer_init_error(c.sync_fd, err);
   kill_and_reap(c.pid);
+  husk_seccomp_bpf_free(&seccomp_bpf);
   husk_cgroup_self_attach_close(&attach);
   if (c.state.rootfs_mount_id)
     husk_rootfs_runtime_mntns_unbind(c.state.rootfs, c.state.rootfs_mount_id, NULL);

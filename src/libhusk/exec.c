@@ -43,6 +43,7 @@
 #include "exec_setup.h"
 #include "husk/spec.h"
 #include "husk/state.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "sync.h"
 #include "terminal.h"
@@ -90,6 +91,7 @@ struct exec_run {
   int listener_fd;     /* linux.seccomp.listenerPath, connected on the host, or -1 */
   int sync[2];         /* [0]: P's end, [1]: A's and B's */
   char *state_json;
+  struct husk_seccomp_bpf seccomp_bpf; /* compiled by P (seccomp_cache.c) */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -492,6 +494,7 @@ __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
       .pid = host_pid,
       .has_seccomp_listener = r->listener_fd >= 0,
       .seccomp_listener_fd = r->listener_fd,
+      .seccomp_bpf = &r->seccomp_bpf,
   };
   if (husk_exec_prepare(&ctx, &err) < 0 ||
       husk_fds_keep_only_preserved(r->opts->preserve_fds, &err) < 0)
@@ -593,6 +596,7 @@ static void exec_run_free(struct exec_run *r) {
     husk_cgroup_release(&r->cg);
   husk_process_free(r->file_process);
   husk_spec_free(r->spec);
+  husk_seccomp_bpf_free(&r->seccomp_bpf);
   free(r->state_json);
   if (r->have_state)
     husk_state_free(&r->st);
@@ -640,6 +644,11 @@ static int prepare(struct exec_run *r, husk_error_t *err) {
     if ((r->listener_fd = move_above(r->listener_fd, r->min_fd)) < 0)
       return husk_error_set(err, errno, "move fds above --preserve-fds");
   }
+  /* B only loads it: compiled (or found in the cache) here. */
+  if (spec->has_linux && spec->linux_.has_seccomp &&
+      husk_seccomp_prepare(o->root, &spec->linux_.seccomp, &(const struct husk_warner){0},
+                           &r->seccomp_bpf, err) < 0)
+    return -1;
   r->state_json = husk_state_oci_json(&r->st, NULL);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sync) < 0)
     return husk_error_set(err, errno, "socketpair");

@@ -143,6 +143,8 @@ static int load_seccomp(const struct husk_exec_ctx *ctx, const struct husk_warne
   if (notify && !ctx->has_seccomp_listener && (s->listener_path == NULL || !s->listener_path[0]))
     return husk_error_set(err, 0,
                           "linux.seccomp: SCMP_ACT_NOTIFY is used but listenerPath is not set");
+  if (ctx->seccomp_bpf && ctx->seccomp_bpf->prog)
+    return husk_seccomp_load_bpf(ctx->seccomp_bpf, err);
   /* Connect first: once loaded, the filter may notify on connect(2) itself. */
   if (notify && sock < 0 && husk_seccomp_listener_connect(s->listener_path, &sock, err) < 0)
     return -1;

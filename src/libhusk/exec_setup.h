@@ -8,6 +8,7 @@
 
 #include "husk/error.h"
 #include "husk/spec.h"
+#include "seccomp_filter.h"
 
 struct husk_exec_ctx {
   const struct husk_spec *spec;       /* linux.seccomp, linux.personality, linux.sysctl ... */
@@ -28,6 +29,9 @@ struct husk_exec_ctx {
    * (one state per connection). */
   bool has_seccomp_listener;
   int seccomp_listener_fd;
+  /* linux.seccomp compiled by the runtime (husk_seccomp_prepare), or NULL
+   * (or prog NULL): compiled here. */
+  const struct husk_seccomp_bpf *seccomp_bpf;
   /* Warnings the spec asks for ("logged as a warning"): capabilities the
    * kernel does not know or the runtime cannot grant, skipped seccomp
    * architectures.  NULL: written to stderr as "husk: warning: ...". */

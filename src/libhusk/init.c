@@ -248,6 +248,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
       .pid = host_pid,
       .has_seccomp_listener = listener_fd >= 0,
       .seccomp_listener_fd = listener_fd,
+      .seccomp_bpf = a->seccomp_bpf,
   };
   /* linux.sysctl is written before readonlyPaths make /proc/sys read-only. */
   if (husk_exec_prepare(&exec, &err) < 0 || husk_rootfs_finalize(&rootfs, &err) < 0)

@@ -8,6 +8,7 @@
 #include "husk/spec.h"
 #include "cgroup.h"
 #include "namespace.h"
+#include "seccomp_filter.h"
 
 struct husk_init_args {
   const struct husk_spec *spec;
@@ -31,6 +32,8 @@ struct husk_init_args {
   /* v1: the `tasks` files the init writes "0" to, first thing (cgroup.c);
    * NULL when the parent moves it. */
   struct husk_cgroup_self_attach *cg_attach;
+  /* linux.seccomp as the parent compiled it (prog NULL: compile here). */
+  const struct husk_seccomp_bpf *seccomp_bpf;
 };
 
 /* Never returns: execs the workload or exits non-zero after reporting the

@@ -7,8 +7,15 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -195,26 +202,111 @@ static int build(scmp_filter_ctx ctx, const struct husk_seccomp *s, uint32_t def
   return 0;
 }
 
-int husk_seccomp_load(const struct husk_seccomp *s, const struct husk_warner *w, int *notify_fd,
-                      husk_error_t *err) {
-  *notify_fd = -1;
-  if (s->default_action == HUSK_SCMP_ACT_NOTIFY)
-    return husk_error_set(err, 0,
-                          "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default "
-                          "(the runtime's own calls would wait for the agent)");
+/* A libseccomp filter with every rule of `s`; NULL on error. */
+static scmp_filter_ctx new_filter(const struct husk_seccomp *s, const struct husk_warner *w,
+                                  husk_error_t *err) {
+  if (s->default_action == HUSK_SCMP_ACT_NOTIFY) {
+    husk_error_set(err, 0,
+                   "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default "
+                   "(the runtime's own calls would wait for the agent)");
+    return NULL;
+  }
   uint32_t default_action;
   if (map_action(s->default_action, s->has_default_errno_ret, s->default_errno_ret,
                  "linux.seccomp.defaultAction", &default_action, err) < 0)
-    return -1;
+    return NULL;
   scmp_filter_ctx ctx = seccomp_init(default_action);
-  if (ctx == NULL)
-    return husk_error_set(err, 0, "seccomp_init(%s) failed", action_name(s->default_action));
-  int rc = build(ctx, s, default_action, w, err);
-  if (rc == 0) {
-    int r = seccomp_load(ctx);
-    if (r < 0)
-      rc = husk_error_set(err, -r, "load the seccomp filter");
+  if (ctx == NULL) {
+    husk_error_set(err, 0, "seccomp_init(%s) failed", action_name(s->default_action));
+    return NULL;
   }
+  if (build(ctx, s, default_action, w, err) < 0) {
+    seccomp_release(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+bool husk_seccomp_precompilable(const struct husk_seccomp *s) {
+  if (husk_seccomp_uses_notify(s))
+    return false; /* the listener fd comes from libseccomp's own load */
+  for (size_t i = 0; i < s->flags.len; i++)
+    if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_TSYNC") != 0 &&
+        strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_LOG") != 0 &&
+        strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") != 0)
+      return false;
+  return true;
+}
+
+/* The seccomp(2) flags of linux.seccomp.flags (precompilable ones only). */
+static unsigned filter_flags(const struct husk_seccomp *s) {
+  unsigned flags = 0;
+  for (size_t i = 0; i < s->flags.len; i++) {
+    if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0)
+      flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
+      flags |= SECCOMP_FILTER_FLAG_LOG;
+    else if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
+      flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+  }
+  return flags;
+}
+
+int husk_seccomp_compile(const struct husk_seccomp *s, const struct husk_warner *w,
+                         struct husk_seccomp_bpf *out, husk_error_t *err) {
+  memset(out, 0, sizeof(*out));
+  scmp_filter_ctx ctx = new_filter(s, w, err);
+  if (ctx == NULL)
+    return -1;
+  /* libseccomp 2.5 exports to an fd only. */
+  int fd = memfd_create("husk-seccomp", MFD_CLOEXEC);
+  int r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+  seccomp_release(ctx);
+  struct stat st;
+  if (r == 0 && fstat(fd, &st) < 0)
+    r = -errno;
+  if (r == 0 && (st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+                 st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS))
+    r = -EINVAL;
+  if (r == 0) {
+    out->len = (size_t)st.st_size / sizeof(struct sock_filter);
+    out->prog = husk_xcalloc(out->len, sizeof(struct sock_filter));
+    if (pread(fd, out->prog, (size_t)st.st_size, 0) != st.st_size)
+      r = errno ? -errno : -EIO;
+  }
+  if (fd >= 0)
+    close(fd);
+  if (r < 0) {
+    husk_seccomp_bpf_free(out);
+    return husk_error_set(err, -r, "linux.seccomp: export the compiled filter");
+  }
+  out->flags = filter_flags(s);
+  return 0;
+}
+
+int husk_seccomp_load_bpf(const struct husk_seccomp_bpf *bpf, husk_error_t *err) {
+  struct sock_fprog prog = {.len = (unsigned short)bpf->len, .filter = bpf->prog};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, bpf->flags, &prog) < 0)
+    return husk_error_set(err, errno, "load the seccomp filter");
+  return 0;
+}
+
+void husk_seccomp_bpf_free(struct husk_seccomp_bpf *bpf) {
+  free(bpf->prog);
+  bpf->prog = NULL;
+  bpf->len = 0;
+}
+
+int husk_seccomp_load(const struct husk_seccomp *s, const struct husk_warner *w, int *notify_fd,
+                      husk_error_t *err) {
+  *notify_fd = -1;
+  scmp_filter_ctx ctx = new_filter(s, w, err);
+  if (ctx == NULL)
+    return -1;
+  int rc = 0;
+  int r = seccomp_load(ctx);
+  if (r < 0)
+    rc = husk_error_set(err, -r, "load the seccomp filter");
   if (rc == 0 && husk_seccomp_uses_notify(s)) {
     *notify_fd = seccomp_notify_fd(ctx);
     if (*notify_fd < 0)

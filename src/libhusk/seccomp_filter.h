@@ -4,7 +4,9 @@
 #ifndef HUSK_SECCOMP_FILTER_H
 #define HUSK_SECCOMP_FILTER_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "exec_steps.h"
@@ -22,6 +24,28 @@ bool husk_seccomp_uses_notify(const struct husk_seccomp *seccomp);
  * architectures are a warning. */
 int husk_seccomp_load(const struct husk_seccomp *seccomp, const struct husk_warner *w,
                       int *notify_fd, husk_error_t *err);
+
+/* A filter compiled to BPF, ready for seccomp(2). */
+struct husk_seccomp_bpf {
+  struct sock_filter *prog; /* NULL: none compiled */
+  size_t len;               /* instructions */
+  unsigned flags;           /* SECCOMP_FILTER_FLAG_* */
+};
+
+/* Whether the filter can be compiled ahead and loaded as plain BPF: not
+ * with SCMP_ACT_NOTIFY (the listener comes from libseccomp's load) nor
+ * flags other than TSYNC, LOG and SPEC_ALLOW. */
+bool husk_seccomp_precompilable(const struct husk_seccomp *seccomp);
+
+/* Compile with libseccomp, as husk_seccomp_load would load it. */
+int husk_seccomp_compile(const struct husk_seccomp *seccomp, const struct husk_warner *w,
+                         struct husk_seccomp_bpf *out, husk_error_t *err);
+
+/* Load a compiled filter into the calling thread (no_new_privs as for
+ * husk_seccomp_load). */
+int husk_seccomp_load_bpf(const struct husk_seccomp_bpf *bpf, husk_error_t *err);
+
+void husk_seccomp_bpf_free(struct husk_seccomp_bpf *bpf);
 
 /* What a seccomp agent is told besides the fd. */
 struct husk_seccomp_agent_info {
