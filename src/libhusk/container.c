@@ -440,9 +440,11 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   const struct husk_warner create_warner = {.fn = opts->warn.fn, .data = opts->warn.data};
   husk_caps_warn_ambient(&spec->process, &create_warner);
   /* Compiled (or found in the cache) here, once: the init only loads it. */
-  if (spec->linux_.has_seccomp && husk_seccomp_prepare(opts->root, &spec->linux_.seccomp,
-                                                       &create_warner, &seccomp_bpf, err) < 0)
-    goto fail;
+  if (spec->linux_.has_seccomp) {
+    _cleanup_free_ char *cache = husk_seccomp_cache_dir();
+    if (husk_seccomp_prepare(cache, &spec->linux_.seccomp, &create_warner, &seccomp_bpf, err) < 0)
+      goto fail;
+  }
   husk_timing("seccomp-compile");
 
   /* Rootless without a cgroup it may write: none, or a refusal naming the

@@ -645,10 +645,12 @@ static int prepare(struct exec_run *r, husk_error_t *err) {
       return husk_error_set(err, errno, "move fds above --preserve-fds");
   }
   /* B only loads it: compiled (or found in the cache) here. */
-  if (spec->has_linux && spec->linux_.has_seccomp &&
-      husk_seccomp_prepare(o->root, &spec->linux_.seccomp, &(const struct husk_warner){0},
-                           &r->seccomp_bpf, err) < 0)
-    return -1;
+  if (spec->has_linux && spec->linux_.has_seccomp) {
+    _cleanup_free_ char *cache = husk_seccomp_cache_dir();
+    if (husk_seccomp_prepare(cache, &spec->linux_.seccomp, &(const struct husk_warner){0},
+                             &r->seccomp_bpf, err) < 0)
+      return -1;
+  }
   r->state_json = husk_state_oci_json(&r->st, NULL);
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sync) < 0)
     return husk_error_set(err, errno, "socketpair");

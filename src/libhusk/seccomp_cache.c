@@ -4,8 +4,9 @@
  * libseccomp takes ~10 ms of CPU to compile a profile like podman's (three
  * architectures, ~400 syscalls): more than the rest of a container's start.
  * Engines start many containers with few distinct profiles, so the BPF is
- * kept in <root>/seccomp@cache/ (the '@' keeps it out of `list`: no
- * container ID has one), one file per profile:
+ * kept in a directory of the caller's own (husk_seccomp_cache_dir), not in
+ * the state root, which holds containers only and which `delete` leaves as
+ * `create` found it. One file per profile:
  *
  *   "husk-seccomp-bpf 1\n", u32 key length, key, u32 flags, u32 count,
  *   count struct sock_filter
@@ -14,10 +15,10 @@
  * compilation depends on (husk's build, libseccomp's version, the kernel's
  * release and machine); the file's name is a hash of it, but a hit needs the
  * whole key to match byte for byte, so no crafted collision of the hash
- * gives a container another profile's filter.  The directory is the
- * caller's own (0700, not a symlink), as the state directories are: whoever
- * can write it can already write every container's config.  Any failure of
- * the cache just means compiling. */
+ * gives a container another profile's filter.  The directory is used only
+ * when it is the caller's own, mode 0700, not a symlink: whoever can write
+ * it can already write every container's config.  Any failure of the cache
+ * just means compiling. */
 #include "config.h"
 
 #include "seccomp_cache.h"
@@ -35,9 +36,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "rootless.h"
 #include "util.h"
 
-#define CACHE_DIR "seccomp@cache"
 #define CACHE_MAGIC "husk-seccomp-bpf 1\n"
 /* Distinct profiles kept; past this the directory is emptied (engines use a
  * handful; a stream of one-off profiles must not grow it without end). */
@@ -112,15 +113,22 @@ static uint64_t fnv1a(const char *p, size_t n) {
   return h;
 }
 
-/* The cache directory, made if missing; -1 when it is not the caller's own
- * private directory. */
-static int open_cache_dir(const char *root, bool create) {
-  _cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
+char *husk_seccomp_cache_dir(void) {
+  const char *env = getenv("HUSK_SECCOMP_CACHE");
+  if (env)
+    return env[0] == '/' ? husk_xstrdup(env) : NULL;
+  if (!husk_rootless_detect())
+    return husk_xstrdup("/run/husk-seccomp-cache");
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  return xdg && xdg[0] == '/' ? husk_xasprintf("%s/husk-seccomp-cache", xdg) : NULL;
+}
+
+/* The cache directory, made if missing (its parent must exist); -1 when it
+ * is not the caller's own private directory. */
+static int open_cache_dir(const char *path) {
+  if (mkdir(path, 0700) < 0 && errno != EEXIST)
     return -1;
-  if (create && mkdirat(rfd, CACHE_DIR, 0700) < 0 && errno != EEXIST)
-    return -1;
-  int fd = openat(rfd, CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
   if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
     close(fd);
@@ -214,7 +222,7 @@ static void store(int dir, const char *name, const struct buf *key,
     unlinkat(dir, tmp, 0);
 }
 
-int husk_seccomp_prepare(const char *root, const struct husk_seccomp *s,
+int husk_seccomp_prepare(const char *cache_dir, const struct husk_seccomp *s,
                          const struct husk_warner *w, struct husk_seccomp_bpf *out,
                          husk_error_t *err) {
   memset(out, 0, sizeof(*out));
@@ -224,7 +232,7 @@ int husk_seccomp_prepare(const char *root, const struct husk_seccomp *s,
   make_key(s, &key);
   char name[32];
   snprintf(name, sizeof(name), "%016llx", (unsigned long long)fnv1a(key.data, key.len));
-  _cleanup_close_ int dir = root ? open_cache_dir(root, true) : -1;
+  _cleanup_close_ int dir = cache_dir ? open_cache_dir(cache_dir) : -1;
   int r = 0;
   if (dir < 0 || !lookup(dir, name, &key, out)) {
     r = husk_seccomp_compile(s, w, out, err);

@@ -89,7 +89,7 @@ int main(void) {
   snprintf(root, sizeof root, "/tmp/husk-seccomp-cache-XXXXXX");
   if (mkdtemp(root) == NULL)
     return 1;
-  snprintf(cache, sizeof cache, "%s/seccomp@cache", root);
+  snprintf(cache, sizeof cache, "%s/cache", root);
 
   struct husk_seccomp_syscall deny_mkdir[] = {
       {.names = SV("mkdir", "mkdirat"),
@@ -106,13 +106,13 @@ int main(void) {
 
   /* 1. A miss compiles and stores; the directory is private. */
   struct husk_seccomp_bpf first, fresh;
-  tap_ok(husk_seccomp_prepare(root, &a, NULL, &first, &err) == 0 && first.prog != NULL,
+  tap_ok(husk_seccomp_prepare(cache, &a, NULL, &first, &err) == 0 && first.prog != NULL,
          "a profile is compiled");
   tap_ok(husk_seccomp_compile(&a, NULL, &fresh, &err) == 0 && same_bpf(&first, &fresh),
          "what is stored is libseccomp's compilation");
   struct stat st;
   tap_ok(stat(cache, &st) == 0 && (st.st_mode & 0777) == 0700 && entries() == 1,
-         "one entry, in a 0700 directory");
+         "one entry, in a 0700 directory made for it");
   tap_ok(denies_mkdir(&first, EROFS), "the compiled filter denies mkdir with EROFS");
 
   /* 2. A hit: proven by an entry whose program was changed (same key). */
@@ -120,7 +120,7 @@ int main(void) {
   entry_name(name, sizeof name, NULL);
   snprintf(path, sizeof path, "%s/%s", cache, name);
   struct husk_seccomp_bpf again;
-  tap_ok(husk_seccomp_prepare(root, &a, NULL, &again, &err) == 0 && same_bpf(&again, &first),
+  tap_ok(husk_seccomp_prepare(cache, &a, NULL, &again, &err) == 0 && same_bpf(&again, &first),
          "the same profile again: the same filter");
   int fd = open(path, O_RDWR);
   off_t end = lseek(fd, 0, SEEK_END);
@@ -133,7 +133,7 @@ int main(void) {
          "change it");
   close(fd);
   struct husk_seccomp_bpf hit;
-  tap_ok(husk_seccomp_prepare(root, &a, NULL, &hit, &err) == 0 && hit.len == first.len &&
+  tap_ok(husk_seccomp_prepare(cache, &a, NULL, &hit, &err) == 0 && hit.len == first.len &&
              hit.prog[hit.len - 1].k == marked.k,
          "a matching entry is used without compiling");
   husk_seccomp_bpf_free(&hit);
@@ -148,7 +148,7 @@ int main(void) {
   b.syscalls = deny_both;
   b.syscalls_len = 2;
   struct husk_seccomp_bpf other;
-  tap_ok(husk_seccomp_prepare(root, &b, NULL, &other, &err) == 0 && !same_bpf(&other, &first) &&
+  tap_ok(husk_seccomp_prepare(cache, &b, NULL, &other, &err) == 0 && !same_bpf(&other, &first) &&
              entries() == 2,
          "one more rule: a new entry");
   char other_name[64], other_path[256];
@@ -161,10 +161,10 @@ int main(void) {
   snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, other_path);
   tap_ok(system(cmd) == 0, "a's entry copied under b's name");
   struct husk_seccomp_bpf not_a;
-  tap_ok(husk_seccomp_prepare(root, &b, NULL, &not_a, &err) == 0 && same_bpf(&not_a, &other),
+  tap_ok(husk_seccomp_prepare(cache, &b, NULL, &not_a, &err) == 0 && same_bpf(&not_a, &other),
          "an entry whose key is another profile's is not used");
   husk_seccomp_bpf_free(&not_a);
-  tap_ok(husk_seccomp_prepare(root, &b, NULL, &not_a, &err) == 0 && same_bpf(&not_a, &other),
+  tap_ok(husk_seccomp_prepare(cache, &b, NULL, &not_a, &err) == 0 && same_bpf(&not_a, &other),
          "... and was replaced by the right one");
   husk_seccomp_bpf_free(&not_a);
 
@@ -172,7 +172,7 @@ int main(void) {
   chmod(cache, 0777);
   empty_cache();
   struct husk_seccomp_bpf open_dir;
-  tap_ok(husk_seccomp_prepare(root, &a, NULL, &open_dir, &err) == 0 &&
+  tap_ok(husk_seccomp_prepare(cache, &a, NULL, &open_dir, &err) == 0 &&
              same_bpf(&open_dir, &fresh) && entries() == 0,
          "a cache directory with mode 0777: compiled, nothing stored");
   husk_seccomp_bpf_free(&open_dir);
@@ -183,11 +183,11 @@ int main(void) {
   struct husk_seccomp n = a;
   n.syscalls = notify;
   struct husk_seccomp_bpf none;
-  tap_ok(husk_seccomp_prepare(root, &n, NULL, &none, &err) == 0 && none.prog == NULL,
+  tap_ok(husk_seccomp_prepare(cache, &n, NULL, &none, &err) == 0 && none.prog == NULL,
          "SCMP_ACT_NOTIFY: not compiled ahead (the listener fd comes from the load)");
   struct husk_seccomp k = a;
   k.flags = SV("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
-  tap_ok(husk_seccomp_prepare(root, &k, NULL, &none, &err) == 0 && none.prog == NULL,
+  tap_ok(husk_seccomp_prepare(cache, &k, NULL, &none, &err) == 0 && none.prog == NULL,
          "a flag other than TSYNC, LOG, SPEC_ALLOW: not compiled ahead");
 
   /* 7. A profile libseccomp refuses: the error names the field; nothing kept. */
@@ -197,19 +197,30 @@ int main(void) {
   c.syscalls = bad;
   empty_cache();
   struct husk_seccomp_bpf refused;
-  tap_ok(husk_seccomp_prepare(root, &c, NULL, &refused, &err) < 0 && err.msg &&
+  tap_ok(husk_seccomp_prepare(cache, &c, NULL, &refused, &err) < 0 && err.msg &&
              strstr(err.msg, "linux.seccomp.syscalls[0]") && entries() == 0 && refused.prog == NULL,
          "an invalid rule: an error naming linux.seccomp.syscalls[0], nothing stored");
   if (err.msg)
     tap_diag("%s", err.msg);
   husk_error_clear(&err);
 
-  /* 8. No cache (root NULL) still compiles. */
+  /* 8. No cache (NULL) still compiles; the default places. */
   struct husk_seccomp_bpf nocache;
   tap_ok(husk_seccomp_prepare(NULL, &a, NULL, &nocache, &err) == 0 && same_bpf(&nocache, &fresh),
-         "without a root: compiled");
+         "without a cache directory: compiled");
   husk_seccomp_bpf_free(&nocache);
   husk_error_clear(&err);
+  setenv("HUSK_SECCOMP_CACHE", "/some/where", 1);
+  char *dir = husk_seccomp_cache_dir();
+  tap_ok(dir && strcmp(dir, "/some/where") == 0, "HUSK_SECCOMP_CACHE names the directory");
+  free(dir);
+  setenv("HUSK_SECCOMP_CACHE", "", 1);
+  tap_ok(husk_seccomp_cache_dir() == NULL, "HUSK_SECCOMP_CACHE empty: no cache");
+  unsetenv("HUSK_SECCOMP_CACHE");
+  dir = husk_seccomp_cache_dir();
+  tap_ok(geteuid() != 0 || (dir && strcmp(dir, "/run/husk-seccomp-cache") == 0),
+         "root's default: /run/husk-seccomp-cache (%s)", dir ? dir : "none");
+  free(dir);
 
   /* 9. Bounded: past 64 entries the directory starts again. */
   for (int i = 0; i < 64; i++) {
@@ -217,7 +228,7 @@ int main(void) {
     close(open(path, O_CREAT | O_WRONLY, 0600));
   }
   struct husk_seccomp_bpf trimmed;
-  tap_ok(husk_seccomp_prepare(root, &a, NULL, &trimmed, &err) == 0 && entries() == 1,
+  tap_ok(husk_seccomp_prepare(cache, &a, NULL, &trimmed, &err) == 0 && entries() == 1,
          "64 entries: emptied before the next one is stored");
   tap_ok(denies_mkdir(&trimmed, EROFS), "and the filter still denies mkdir");
   husk_seccomp_bpf_free(&trimmed);
