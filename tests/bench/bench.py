@@ -47,6 +47,9 @@ class Bench:
         os.makedirs(self.roots)
         if not is_tmpfs(self.work):
             subprocess.run(["mount", "-t", "tmpfs", "husk-bench", self.roots], check=False)
+        # husk keeps compiled seccomp filters (seccomp_cache.c): in the
+        # bench's own directory, gone with it.
+        os.environ["HUSK_SECCOMP_CACHE"] = os.path.join(self.work, "seccomp-cache")
         self.benchrun = os.path.join(self.work, "benchrun")
         sh("cc", "-O2", "-o", self.benchrun, os.path.join(HERE, "benchrun.c"))
         self.runtimes = {}
@@ -107,8 +110,9 @@ class Bench:
         if m["fail"]:
             self.failures[(what, name)] = self.failures.get((what, name), 0) + m["fail"]
 
-    def interleaved(self, what, n, cmd_for, with_floor=False, after=None):
-        """n rounds of cmd_for(name, i) for every runtime in turn."""
+    def interleaved(self, what, n, cmd_for, with_floor=False, after=None, env=None):
+        """n rounds of cmd_for(name, i) for every runtime in turn (with the
+        environment env[name] where given)."""
         samples = {k: [] for k in self.names(with_floor)}
         order = list(samples)
         for i in range(n):
@@ -117,7 +121,7 @@ class Bench:
             # after a migration, which would favour whoever comes next.
             for name in order[i % len(order):] + order[:i % len(order)]:
                 self.pause()
-                m = self.measure(cmd_for(name, i))
+                m = self.measure(cmd_for(name, i), env=(env or {}).get(name))
                 self.note_fail(what, name, m)
                 samples[name].append(m)
                 if after:
@@ -155,6 +159,11 @@ class Bench:
             with_floor=True)
         res["run (podman-like)"] = self.interleaved(
             "run-podman", n, lambda k, i: self.rt(k, "run", "--bundle", self.bundles["podman"], f"p{i}"))
+        # The same with husk's seccomp cache off: what a profile's first
+        # container costs (libseccomp compiles it), every time.
+        res["run (podman, no cache)"] = self.interleaved(
+            "run-podman-nocache", n, lambda k, i: self.rt(k, "run", "--bundle", self.bundles["podman"], f"n{i}"),
+            env={"husk": dict(os.environ, HUSK_SECCOMP_CACHE="")})
 
         # create, start, delete as separate commands, one container at a time.
         csd = {"create": {}, "start": {}, "delete": {}, "create+start+delete": {}}
