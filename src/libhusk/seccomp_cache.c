@@ -184,14 +184,16 @@ static void trim(int dir) {
       close(fd);
     return;
   }
+  /* Half-written files of a killed husk (".<name>.<pid>") count too, so
+   * that they go as well. */
   size_t n = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL)
-    n += e->d_name[0] != '.';
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
   if (n >= CACHE_MAX_ENTRIES) {
     rewinddir(d);
     while ((e = readdir(d)) != NULL)
-      if (e->d_name[0] != '.')
+      if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
         unlinkat(dir, e->d_name, 0);
   }
   closedir(d);
