@@ -67,9 +67,11 @@ filtered() { # the output of the bundle's process under the profile
 	husk run "$ID" >/dev/null
 	local entry
 	entry=$(find "$CACHE" -type f)
-	# Every "RET ALLOW" (BPF_RET|BPF_K, 0x7fff0000) of the stored program
-	# turned into RET ERRNO(EPERM): the process cannot even execve. Proof
-	# that create took the BPF from the cache and did not compile again.
+	# The stored program's "RET ERRNO(EROFS)" (BPF_RET|BPF_K, 0x00050000|30)
+	# turned into ERRNO(EOPNOTSUPP): mkdir then fails with that errno. Proof
+	# that run took the BPF from the cache and did not compile again. (Not
+	# a filter that denies everything: a process that cannot even exit_group
+	# spins.)
 	python3 - "$entry" <<'PY'
 import struct, sys
 p = sys.argv[1]
@@ -85,14 +87,16 @@ assert len(b) == off + 8 * count
 changed = 0
 for i in range(count):
     code, jt, jf, k = struct.unpack_from("<HBBI", b, off + 8 * i)
-    if code == 0x06 and k == 0x7fff0000:
-        struct.pack_into("<HBBI", b, off + 8 * i, code, jt, jf, 0x00050001)
+    if code == 0x06 and k == 0x00050000 | 30:
+        struct.pack_into("<HBBI", b, off + 8 * i, code, jt, jf, 0x00050000 | 95)
         changed += 1
 assert changed > 0
 open(p, "wb").write(bytes(b))
 PY
 	run husk run "$ID"
-	[ "$status" -ne 0 ]
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"not supported"* ]]
+	[[ "$output" != *"Read-only file system"* ]]
 	rm -f "$entry"
 	run husk run "$ID"
 	[ "$status" -eq 0 ]
