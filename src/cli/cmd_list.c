@@ -5,12 +5,12 @@
 #include "cli.h"
 
 #include <errno.h>
-#include "passwd.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "husk/state.h"
+#include "passwd.h"
 #include "util.h"
 
 enum { LIST_FORMAT, LIST_QUIET, LIST_OPTION_COUNT };

@@ -4,12 +4,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <seccomp.h>
-#include <stdio.h>
-#include <string.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
