@@ -1147,8 +1147,10 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, husk_error_t *err) {
   /* How many levels above the leaf husk may remove: those it made itself
    * (create), or the "/husk" of a default path, which is husk's own. */
   int above = cg->created_depth > 0 ? cg->created_depth - 1 : 0;
-  bool husk_parent =
-      cg->created_depth < 0 && strncmp(cg->path, "/husk/", 6) == 0 && path_depth(cg->path) == 2;
+  /* The "/husk" of a default path goes with the last container in it,
+   * whichever made it: create order and delete order differ (two
+   * containers, the first deleted first, left it behind). */
+  bool husk_parent = strncmp(cg->path, "/husk/", 6) == 0 && path_depth(cg->path) == 2;
   int r = 0;
   for (size_t i = 0; i < d.len; i++) {
     if (husk_cg_rmdir_tree(d.dir[i], r < 0 ? NULL : err) < 0) {

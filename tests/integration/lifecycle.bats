@@ -22,6 +22,7 @@ setup() {
 
 teardown() {
 	husk delete --force "$ID" >/dev/null 2>&1 || true
+	husk delete --force "$ID-b" >/dev/null 2>&1 || true
 }
 
 # make_config SCRIPT [JQ-FILTER]
@@ -166,6 +167,28 @@ make_config() {
 	# a cgroup husk did not make stays
 	[ -d "$base/$top-keep" ]
 	rmdir "$base/$top-keep"
+}
+
+# The default cgroupsPath is /husk/<id>: "/husk" is husk's own and goes with
+# the last container in it, whichever created it. Two containers, the first
+# created deleted first: the second's delete used to leave /husk behind in
+# every hierarchy (found by the conformance suite's `list` test).
+@test "delete of default cgroupsPath containers leaves no /husk, in whatever order" {
+	for c in /sys/fs/cgroup/*/husk /sys/fs/cgroup/husk; do
+		[ ! -e "$c" ] || skip "$c exists already (another husk container on this host): the test needs it absent"
+	done
+	make_config 'sleep 1000' 'del(.linux.cgroupsPath)'
+	husk create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	husk create --bundle "$BUNDLE" "$ID-b" </dev/null >/dev/null 2>&1
+	base=/sys/fs/cgroup/pids
+	[ -d "$base" ] || base=/sys/fs/cgroup
+	[ -d "$base/husk/$ID" ] && [ -d "$base/husk/$ID-b" ]
+	husk delete --force "$ID"
+	[ -d "$base/husk/$ID-b" ]
+	husk delete --force "$ID-b"
+	for c in /sys/fs/cgroup/*/husk /sys/fs/cgroup/husk; do
+		[ ! -e "$c" ] || { echo "left behind: $c"; return 1; }
+	done
 }
 
 # Concurrent commands on one container are serialised: of 8 creates of one
