@@ -49,6 +49,8 @@ struct husk_state {
   char *systemd_unit;       /* --systemd-cgroup: the transient scope husk started, or NULL */
   uint64_t rootfs_mount_id; /* no mount namespace: the rootfs bind create made in the
                                runtime's namespace (delete detaches it); 0: none */
+  int poststart_hooks;      /* how many the config copy holds: `start` and `delete` */
+  int poststop_hooks;       /* parse it only for them; -1: unknown (an older state) */
 };
 
 const char *husk_status_name(enum husk_status status);

@@ -343,6 +343,8 @@ struct husk_state husk_container_initial_state(const struct husk_spec *spec, con
       .config_path = husk_xstrdup(config_copy),
       .cgroup_path = husk_cgroup_path_for(spec, id, systemd_cgroup),
       .cgroup_created_depth = -1,
+      .poststart_hooks = (int)spec->hooks.poststart_len,
+      .poststop_hooks = (int)spec->hooks.poststop_len,
       .annotations = spec->annotations,
       .annotations_len = spec->annotations_len,
   };
@@ -735,8 +737,9 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
     goto out;
   }
   /* The hooks come from the config as it was at create time: config.json
-   * may have changed since (runtime.md "Create"), so husk keeps a copy. */
-  if (husk_spec_load(config, &spec, err) < 0)
+   * may have changed since (runtime.md "Create"), so husk keeps a copy;
+   * parsed only when it has poststart hooks (or an older husk made it). */
+  if (st.poststart_hooks != 0 && husk_spec_load(config, &spec, err) < 0)
     goto out;
   /* What can fail is written before the init is let go: a full state
    * filesystem fails `start` with the container still created. */
@@ -750,9 +753,9 @@ int husk_container_start(const char *root, const char *id, husk_error_t *err) {
     goto out;
   }
   unlink(fifo);
-  json = husk_state_oci_json(&st, NULL);
-  if (husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json, err) <
-      0) {
+  json = spec ? husk_state_oci_json(&st, NULL) : NULL;
+  if (spec && husk_hooks_run(spec->hooks.poststart, spec->hooks.poststart_len, "poststart", json,
+                             err) < 0) {
     /* runtime.md lifecycle 9: a failing poststart hook stops the container
      * and goes on at step 12, destroy. */
     husk_error_t ignored = {0};
@@ -872,7 +875,7 @@ static int destroy_locked(const char *root, const char *id, struct husk_state *s
     }
   }
   struct husk_spec *spec = NULL;
-  if (husk_spec_load(config, &spec, NULL) == 0) {
+  if (st->poststop_hooks != 0 && husk_spec_load(config, &spec, NULL) == 0) {
     _cleanup_free_ char *json = husk_state_oci_json(st, NULL);
     husk_hooks_run_all(spec->hooks.poststop, spec->hooks.poststop_len, "poststop", json,
                        warn ? warn->fn : NULL, warn ? warn->data : NULL);

@@ -281,6 +281,8 @@ static char *state_file_json(const struct husk_state *state) {
     n = snprintf(start, sizeof(start), "%" PRIu64, state->rootfs_mount_id);
     yajl_gen_number(g, start, (size_t)n);
   }
+  gen_key_int(g, "poststartHooks", state->poststart_hooks);
+  gen_key_int(g, "poststopHooks", state->poststop_hooks);
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   return gen_finish(g);
@@ -300,6 +302,12 @@ static yajl_val tree_get(yajl_val obj, const char *key, yajl_type type) {
 static char *tree_string(yajl_val obj, const char *key) {
   yajl_val v = tree_get(obj, key, yajl_t_string);
   return husk_xstrdup(v ? YAJL_GET_STRING(v) : "");
+}
+
+/* A count or depth of husk's own; -1 when absent (an older husk wrote it). */
+static int own_int(yajl_val own, const char *key) {
+  yajl_val v = tree_get(own, key, yajl_t_number);
+  return v && YAJL_IS_INTEGER(v) ? (int)YAJL_GET_INTEGER(v) : -1;
 }
 
 static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
@@ -349,11 +357,13 @@ static int parse_state(yajl_val doc, const char *path, struct husk_state *state,
     yajl_val mnt = tree_get(own, "rootfsMountId", yajl_t_number);
     if (mnt != NULL)
       state->rootfs_mount_id = strtoull(YAJL_GET_NUMBER(mnt), NULL, 10);
-    yajl_val depth = tree_get(own, "cgroupCreatedDepth", yajl_t_number);
-    state->cgroup_created_depth =
-        depth && YAJL_IS_INTEGER(depth) ? (int)YAJL_GET_INTEGER(depth) : -1;
+    state->cgroup_created_depth = own_int(own, "cgroupCreatedDepth");
+    state->poststart_hooks = own_int(own, "poststartHooks");
+    state->poststop_hooks = own_int(own, "poststopHooks");
   } else {
     state->cgroup_created_depth = -1;
+    state->poststart_hooks = -1;
+    state->poststop_hooks = -1;
   }
   return 0;
 }
@@ -442,6 +452,8 @@ int husk_state_read(const char *root, const char *id, bool locked, struct husk_s
   state->created = husk_xstrdup("0001-01-01T00:00:00Z");
   state->owner = husk_xstrdup("");
   state->cgroup_created_depth = -1;
+  state->poststart_hooks = -1;
+  state->poststop_hooks = -1;
   return 0;
 }
 

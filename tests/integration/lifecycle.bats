@@ -150,6 +150,31 @@ make_config() {
 	! grep -q "$BASE/rootfs" /proc/self/mountinfo
 }
 
+# start and delete take poststart/poststop hooks from the config copy of
+# create (runtime.md "Create": later changes to config.json don't count);
+# they parse it only when it has such hooks. A copy made unreadable after
+# create shows which command reads it.
+@test "start and delete read the config copy only for poststart and poststop hooks" {
+	make_config 'true'
+	husk create --bundle "$BUNDLE" "$ID"
+	jq -e '.husk.poststartHooks == 0 and .husk.poststopHooks == 0' "$ROOT/$ID/state.json"
+	echo 'not json' >"$ROOT/$ID/config.json"
+	husk start "$ID"
+	husk delete --force "$ID"
+	[ ! -e "$ROOT/$ID" ]
+
+	make_config 'true' '.hooks.poststop = [{path: "/bin/sh", args: ["sh", "-c", "echo stopped >'"$BATS_TEST_TMPDIR"'/poststop"]}]'
+	husk create --bundle "$BUNDLE" "$ID"
+	cp "$ROOT/$ID/config.json" "$BATS_TEST_TMPDIR/copy"
+	echo 'not json' >"$ROOT/$ID/config.json"
+	husk start "$ID" # no poststart hooks: the copy is not read
+	cp "$BATS_TEST_TMPDIR/copy" "$ROOT/$ID/config.json"
+	jq '.hooks.poststop[0].args[2] |= sub("stopped"; "from-copy")' "$BATS_TEST_TMPDIR/copy" >"$ROOT/$ID/config.json"
+	make_config 'true' # the bundle's config.json without hooks: not what delete reads
+	husk delete --force "$ID"
+	[ "$(cat "$BATS_TEST_TMPDIR/poststop")" = from-copy ]
+}
+
 # delete removes the cgroup directories create made, parents of a nested
 # cgroupsPath included, and nothing it did not make.
 @test "delete removes the nested cgroupsPath directories create made" {

@@ -42,6 +42,8 @@ static void fill_state(struct husk_state *s, const char *id) {
   s->init_start_time = 18446744073709551615ULL; /* must survive beyond long long */
   s->cgroup_path = husk_xstrdup("/sys/fs/cgroup/husk/x");
   s->config_path = husk_xstrdup("/srv/bundle/config.json");
+  s->poststart_hooks = 0;
+  s->poststop_hooks = 2;
 }
 
 /* The ID with control characters shown as '?', so TAP lines stay whole. */
@@ -112,6 +114,8 @@ static void test_roundtrip(const char *root) {
   tap_ok(strcmp(loaded.cgroup_path, saved.cgroup_path) == 0 &&
              strcmp(loaded.config_path, saved.config_path) == 0,
          "cgroup and config path");
+  tap_ok(loaded.poststart_hooks == 0 && loaded.poststop_hooks == 2,
+         "hook counts (start and delete parse the config copy only for them)");
 
   _cleanup_free_ char *json = husk_state_oci_json(&loaded, NULL);
   _cleanup_free_ char *expected = husk_xasprintf(
@@ -238,6 +242,24 @@ static void test_locking(const char *root) {
   husk_error_clear(&err);
 }
 
+/* A state.json of a husk that did not count the hooks: unknown, so start
+ * and delete parse the config copy as before. */
+static void test_older_state(void) {
+  static const char older[] =
+      "{\"ociVersion\":\"1.3.0\",\"id\":\"c2\",\"pid\":0,\"status\":\"stopped\","
+      "\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\",\"created\":\"\",\"owner\":\"\","
+      "\"annotations\":{},\"husk\":{\"initStartTime\":0,\"cgroupPath\":\"/husk/c2\","
+      "\"cgroupCreatedDepth\":1,\"configPath\":\"/run/husk/c2/config.json\"}}";
+  husk_error_t err = {0};
+  struct husk_state st;
+  tap_ok(husk_state_parse(older, sizeof older - 1, "older", &st, &err) == 0,
+         "parse an older state");
+  tap_ok(st.poststart_hooks == -1 && st.poststop_hooks == -1 && st.cgroup_created_depth == 1,
+         "hook counts of an older state are unknown (-1), the depth is read");
+  husk_state_free(&st);
+  husk_error_clear(&err);
+}
+
 static void test_rfc3339(void) {
   _cleanup_free_ char *now = husk_rfc3339_now();
   size_t len = strlen(now);
@@ -253,6 +275,7 @@ int main(void) {
   test_missing_and_list(root);
   test_status_refresh();
   test_locking(root);
+  test_older_state();
   test_rfc3339();
   husk_state_destroy(root, "c1", NULL);
   rmdir(root);
