@@ -632,3 +632,31 @@ runs_read() {
 		return 1
 	fi
 }
+
+# config.md "cgroup" mount on v1: a tmpfs with each host hierarchy bound
+# beneath. Every one of them is nosuid, nodev and noexec, read-only when the
+# mount says "ro" (runc's spec default) and writable when it doesn't; husk
+# sets the flags on the whole tree at once where it can.
+@test "cgroup mount (v1): the tmpfs and every hierarchy are nosuid,nodev,noexec, and ro as the mount says" {
+	[ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ] || skip "needs a v1 or hybrid host (this one is pure cgroup v2)"
+	local opts script='awk '\''$5 ~ "^/sys/fs/cgroup" {print $5, $6}'\'' /proc/self/mountinfo'
+	for opts in ro rw; do
+		make_config "$script" \
+			'c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "cgroup"]' \
+			'm = [m for m in c["mounts"] if m.get("type") == "cgroup"][0]' \
+			'm["options"] = ["nosuid", "noexec", "nodev", "relatime"] + (["ro"] if "'"$opts"'" == "ro" else [])'
+		run husk run --bundle "$BUNDLE" "$ID"
+		[ "$status" -eq 0 ]
+		local hier=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d | wc -l)
+		# the tmpfs and one mount per host hierarchy
+		[ "$(grep -c '^/sys/fs/cgroup' <<<"$output")" -eq $((hier + 1)) ] || {
+			echo "$output" >&2
+			false
+		}
+		local bad=$(grep -v "^/sys/fs/cgroup[^ ]* $opts,nosuid,nodev,noexec,relatime$" <<<"$output")
+		[ -z "$bad" ] || {
+			echo "mount options not $opts,nosuid,nodev,noexec,relatime: $bad" >&2
+			false
+		}
+	done
+}
