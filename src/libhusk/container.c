@@ -228,7 +228,7 @@ static void prefer_init_error(int sync_fd, husk_error_t *err) {
   struct pollfd p = {.fd = sync_fd, .events = POLLIN};
   if (sync_fd < 0 || err == NULL || poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
     return;
-  struct husk_sync_msg msg = {.fd = -1};
+  struct husk_sync_msg msg = {0};
   husk_error_t ignored = {0};
   if (husk_sync_recv(sync_fd, &msg, &ignored) == 0 && msg.type == HUSK_SYNC_ERROR && msg.payload) {
     husk_error_clear(err);
@@ -239,7 +239,7 @@ static void prefer_init_error(int sync_fd, husk_error_t *err) {
 }
 
 static int parent_handshake(struct create_run *c, husk_error_t *err) {
-  struct husk_sync_msg msg = {.fd = -1};
+  struct husk_sync_msg msg = {0};
   if (husk_sync_expect(c->sync_fd, HUSK_SYNC_RUN_HOOKS, &msg, err) < 0)
     return -1;
   husk_sync_msg_free(&msg);
@@ -265,7 +265,7 @@ static int parent_handshake(struct create_run *c, husk_error_t *err) {
   if (c->spec->process.terminal) {
     if (husk_sync_expect(c->sync_fd, HUSK_SYNC_PTY_MASTER, &msg, err) < 0)
       return -1;
-    int master = husk_steal_fd(msg.fd);
+    int master = husk_sync_msg_take_fd(&msg);
     husk_sync_msg_free(&msg);
     if (master < 0)
       return husk_error_set(err, EPROTO, "the container's init sent no pty");

@@ -444,7 +444,7 @@ static int join_namespaces(const struct exec_run *r, husk_error_t *err) {
 __attribute__((noreturn)) static void process_main(const struct exec_run *r) {
   husk_error_t err = {0};
   int sock = r->sync[1];
-  struct husk_sync_msg msg = {.fd = -1};
+  struct husk_sync_msg msg = {0};
   /* Our parent is husk exec (CLONE_PARENT): die with it during setup. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_DUMPABLE, 0);
@@ -563,7 +563,7 @@ static int start_process(struct exec_run *r, pid_t pid, int *master, husk_error_
   if (husk_sync_send(sock, HUSK_SYNC_HOST_PID, text, -1, err) < 0)
     return -1;
   for (;;) {
-    struct husk_sync_msg msg = {.fd = -1};
+    struct husk_sync_msg msg = {0};
     int n = recv_or_eof(sock, &msg, err);
     if (n <= 0)
       return n;
@@ -573,8 +573,8 @@ static int start_process(struct exec_run *r, pid_t pid, int *master, husk_error_
       husk_sync_msg_free(&msg);
       return -1;
     }
-    if (type == HUSK_SYNC_PTY_MASTER && msg.fd >= 0 && *master < 0) {
-      *master = husk_steal_fd(msg.fd);
+    if (type == HUSK_SYNC_PTY_MASTER && msg.nfds > 0 && *master < 0) {
+      *master = husk_sync_msg_take_fd(&msg);
       husk_sync_msg_free(&msg);
       continue;
     }
@@ -700,7 +700,7 @@ int husk_container_exec(const struct husk_exec_opts *opts, struct husk_exec_resu
   for (size_t i = 0; i < NS_FILES; i++)
     close_fd(&r.ns_fd[i]);
 
-  struct husk_sync_msg msg = {.fd = -1};
+  struct husk_sync_msg msg = {0};
   int got = husk_sync_expect(r.sync[0], HUSK_SYNC_HOST_PID, &msg, err);
   if (got == 0)
     child = msg.payload ? (pid_t)atoi(msg.payload) : -1;

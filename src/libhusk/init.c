@@ -146,7 +146,7 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   husk_error_t err = {0};
   const struct husk_spec *spec = a->spec;
   int sync_fd = a->sync_fd;
-  struct husk_sync_msg msg = {.fd = -1};
+  struct husk_sync_msg msg = {0};
 
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);

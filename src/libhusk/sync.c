@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -41,25 +42,28 @@ static ssize_t recv_packet(int sock, struct msghdr *mh) {
   }
 }
 
-int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,
-                   husk_error_t *err) {
+static int send_message(int sock, enum husk_sync_type type, const char *payload, const int *fds,
+                        size_t nfds, husk_error_t *err) {
   size_t len = payload ? strlen(payload) : 0;
   if (len > HUSK_SYNC_MAX_PAYLOAD)
     return husk_error_set(err, EMSGSIZE, "sync message %d: %zu bytes, more than %d", type, len,
                           HUSK_SYNC_MAX_PAYLOAD);
+  if (nfds > HUSK_SYNC_MAX_FDS)
+    return husk_error_set(err, EMSGSIZE, "sync message %d: %zu fds, more than %d", type, nfds,
+                          HUSK_SYNC_MAX_FDS);
   struct wire_header hdr = {.type = type, .len = (uint32_t)len};
   struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
-  char control[CMSG_SPACE(sizeof(int))];
+  char control[CMSG_SPACE(HUSK_SYNC_MAX_FDS * sizeof(int))];
   struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-  if (fd >= 0) {
+  if (nfds > 0) {
     memset(control, 0, sizeof(control));
     mh.msg_control = control;
-    mh.msg_controllen = sizeof(control);
+    mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
   }
   if (send_packet(sock, &mh) < 0)
     return husk_error_set(err, errno, "send sync message %d", type);
@@ -73,9 +77,19 @@ int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int 
   return 0;
 }
 
+int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,
+                   husk_error_t *err) {
+  return send_message(sock, type, payload, &fd, fd >= 0 ? 1 : 0, err);
+}
+
+int husk_sync_send_fds(int sock, enum husk_sync_type type, const int *fds, size_t nfds,
+                       husk_error_t *err) {
+  return send_message(sock, type, NULL, fds, nfds, err);
+}
+
 int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err) {
   struct wire_header hdr;
-  char control[CMSG_SPACE(sizeof(int))];
+  char control[CMSG_SPACE(HUSK_SYNC_MAX_FDS * sizeof(int))];
   struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
   struct msghdr mh = {
       .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
@@ -84,12 +98,17 @@ int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err) {
     return husk_error_set(err, errno, "receive from the container's init");
   if (n == 0)
     return husk_error_set(err, 0, "the container's init exited before it was ready");
-  msg->fd = -1;
+  msg->nfds = 0;
   msg->payload = NULL;
-  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-      memcpy(&msg->fd, CMSG_DATA(cm), sizeof(int));
-  if ((size_t)n != sizeof(hdr) || (mh.msg_flags & MSG_TRUNC) || hdr.len > HUSK_SYNC_MAX_PAYLOAD) {
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n_here = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n_here && msg->nfds < HUSK_SYNC_MAX_FDS; i++)
+      memcpy(&msg->fds[msg->nfds++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+  }
+  if ((size_t)n != sizeof(hdr) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+      hdr.len > HUSK_SYNC_MAX_PAYLOAD) {
     husk_sync_msg_free(msg);
     return husk_error_set(err, EPROTO, "malformed sync message from the container's init");
   }
@@ -130,10 +149,19 @@ int husk_sync_expect(int sock, enum husk_sync_type type, struct husk_sync_msg *m
   return 0;
 }
 
+int husk_sync_msg_take_fd(struct husk_sync_msg *msg) {
+  if (msg->nfds == 0)
+    return -1;
+  int fd = msg->fds[0];
+  msg->fds[0] = -1;
+  return fd;
+}
+
 void husk_sync_msg_free(struct husk_sync_msg *msg) {
   free(msg->payload);
   msg->payload = NULL;
-  if (msg->fd >= 0)
-    close(msg->fd);
-  msg->fd = -1;
+  for (size_t i = 0; i < msg->nfds; i++)
+    if (msg->fds[i] >= 0)
+      close(msg->fds[i]);
+  msg->nfds = 0;
 }

@@ -12,7 +12,8 @@ enum husk_sync_type {
   HUSK_SYNC_PARENT_READY = 1, /* parent → init: uid/gid maps written */
   HUSK_SYNC_IN_CGROUP,        /* parent → init: placed in the container's cgroup (every
                                  hierarchy, the systemd scope): a cgroup namespace made
-                                 now is rooted there */
+                                 now is rooted there; or, with fds, the v1 `tasks` files
+                                 the init moves itself with */
   HUSK_SYNC_RUN_HOOKS,        /* init → parent: namespaces and mounts ready, run the
                                  prestart and createRuntime hooks */
   HUSK_SYNC_HOOKS_DONE,       /* parent → init: network devices moved, hooks run;
@@ -28,15 +29,25 @@ enum husk_sync_type {
  * config of up to 16 MiB (and their JSON escaping). */
 #define HUSK_SYNC_MAX_PAYLOAD (64 * 1024 * 1024)
 
+/* The most fds one message carries: a v1 host's hierarchies. */
+#define HUSK_SYNC_MAX_FDS 32
+
 struct husk_sync_msg {
   enum husk_sync_type type;
   char *payload; /* NUL-terminated, NULL when empty; caller frees */
   size_t len;
-  int fd; /* received fd, -1 when none */
+  int fds[HUSK_SYNC_MAX_FDS]; /* received fds (SCM_RIGHTS); freeing closes those >= 0 */
+  size_t nfds;
 };
 
+/* `fd` (-1: none) rides along as SCM_RIGHTS. */
 int husk_sync_send(int sock, enum husk_sync_type type, const char *payload, int fd,
                    husk_error_t *err);
+/* No payload, up to HUSK_SYNC_MAX_FDS fds. */
+int husk_sync_send_fds(int sock, enum husk_sync_type type, const int *fds, size_t nfds,
+                       husk_error_t *err);
+/* The first fd of a message, now the caller's; -1 when it carried none. */
+int husk_sync_msg_take_fd(struct husk_sync_msg *msg);
 /* Receive one message; a closed peer is an error "init exited before ...". */
 int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err);
 /* Receive and insist on one type; an HUSK_SYNC_ERROR message becomes err. */
