@@ -350,6 +350,37 @@ struct husk_state husk_container_initial_state(const struct husk_spec *spec, con
   };
 }
 
+/* A host with v1 hierarchies only (no cgroup2 for CLONE_INTO_CGROUP). */
+static bool cgroup_made_after_clone(void) {
+  enum husk_cgroup_mode mode;
+  husk_error_t ignored = {0};
+  bool v1_only = husk_cgroup_detect(&mode, &ignored) == 0 && mode == HUSK_CGROUP_LEGACY;
+  husk_error_clear(&ignored);
+  return v1_only;
+}
+
+/* The container's cgroup, recorded in the state; *self_attach: the init
+ * moves itself (v1, sparing ~10 ms, cgroup.c) through the files in
+ * *attach; where they can't be opened the parent moves it as before.
+ * systemd moves it into its scope itself. */
+static int make_cgroup(struct create_run *c, struct husk_cgroup *cg,
+                       struct husk_cgroup_self_attach *attach, bool *self_attach,
+                       husk_error_t *err) {
+  const struct husk_create_opts *opts = c->opts;
+  if (husk_cgroup_create(c->spec, opts->id, opts->systemd_cgroup, cg, err) < 0)
+    return -1;
+  free(c->state.cgroup_path);
+  c->state.cgroup_path = husk_xstrdup(cg->path);
+  c->state.cgroup_created_depth = cg->created_depth;
+  if (!opts->systemd_cgroup) {
+    husk_error_t ignored = {0};
+    *self_attach = husk_cgroup_self_attach_prepare(cg, attach, &ignored) == 0 &&
+                   (attach->len > 0 || attach->v2_fd >= 0);
+    husk_error_clear(&ignored);
+  }
+  return 0;
+}
+
 int husk_container_create(const struct husk_create_opts *opts, struct husk_created *out,
                           husk_error_t *err) {
   out->pid = -1;
@@ -419,6 +450,14 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   if (husk_ns_plan_build(spec, &plan, err) < 0)
     goto fail;
   have_plan = true;
+  /* The network namespace, the costliest to make (loopback, sysctl
+   * tables), is made by the init while we record it and make its cgroup;
+   * it exists long before the hooks run.  Not when we move devices into
+   * it right after the clone. */
+  if ((plan.clone_flags & CLONE_NEWNET) && spec->linux_.net_devices_len == 0) {
+    plan.clone_flags &= ~CLONE_NEWNET;
+    plan.unshare_flags |= CLONE_NEWNET;
+  }
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) {
     husk_error_set(err, errno, "socketpair");
     goto fail;
@@ -458,23 +497,22 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   free(c.state.cgroup_path);
   c.state.cgroup_path = NULL;
-  if (use_cgroup) {
-    if (husk_cgroup_create(spec, opts->id, opts->systemd_cgroup, &cg, err) < 0)
+  /* A v1-only host: the cgroup is made after the clone, while the init
+   * makes its namespaces and mounts (the mkdirs of every hierarchy take
+   * as long as those); the init waits for it before the first mount that
+   * shows it.  With a cgroup2 hierarchy the cgroup comes first: clone3
+   * puts the init there (CLONE_INTO_CGROUP); moving it later would wait
+   * for the kernel's global lock. */
+  _cleanup_free_ char *later_cgroup = NULL;
+  if (use_cgroup && !opts->systemd_cgroup && cgroup_made_after_clone()) {
+    if (husk_cgroup_resolve_path(spec, opts->id, false, &later_cgroup, err) < 0)
       goto fail;
-    have_cgroup = true;
-    c.state.cgroup_path = husk_xstrdup(cg.path);
-    c.state.cgroup_created_depth = cg.created_depth;
-    /* v1: the init moves itself, sparing ~10 ms (cgroup.c); where the
-     * files can't be opened, the parent moves it as before. systemd moves
-     * it into its scope itself. */
-    if (!opts->systemd_cgroup) {
-      husk_error_t ignored = {0};
-      self_attach = husk_cgroup_self_attach_prepare(&cg, &attach, &ignored) == 0 &&
-                    (attach.len > 0 || attach.v2_fd >= 0);
-      husk_error_clear(&ignored);
-    }
+  } else if (use_cgroup && make_cgroup(&c, &cg, &attach, &self_attach, err) < 0) {
+    goto fail;
   }
-  husk_timing("cgroup-create");
+  have_cgroup = use_cgroup && later_cgroup == NULL;
+  if (later_cgroup == NULL)
+    husk_timing("cgroup-create");
   process = process_with_listen_env(&spec->process, opts->listen_fds);
   if (plan.new_user || plan.join_fd[HUSK_NS_USER] >= 0) {
     struct husk_rootfs_ctx rctx = {.spec = spec, .bundle = bundle, .rootfs = rootfs};
@@ -515,8 +553,9 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
         .process = process,
         .source_trees = source_trees,
         .new_cgroupns = (plan.clone_flags & CLONE_NEWCGROUP) != 0,
-        .cgroup_path = cg.path,
+        .cgroup_path = later_cgroup ? later_cgroup : cg.path,
         .cg_attach = self_attach ? &attach : NULL,
+        .cgroup_after_clone = later_cgroup != NULL,
         .seccomp_bpf = &seccomp_bpf,
     };
     husk_init_run(&args);
@@ -534,23 +573,38 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   close(fifo_fd);
   fifo_fd = -1;
   c.state.pid = c.pid;
+  c.sync_fd = fds[0];
+  husk_timing("clone");
+
+  /* The init waits for its user namespace maps, then goes on with its
+   * namespaces and mounts while we record it and (v1) make its cgroup.
+   * Moving it into its cgroup (v1: the first migration waits for an RCU
+   * grace period, ~10 ms) and its network devices also overlap with its
+   * mount work; all is done before HOOKS_DONE, long before the workload
+   * runs.  An init that makes a cgroup namespace waits for IN_CGROUP
+   * before it mounts anything. */
+  if (plan.new_user && husk_userns_write_maps(c.pid, spec, err) < 0)
+    goto fail;
+  if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
+    goto fail;
+  if (later_cgroup) {
+    if (make_cgroup(&c, &cg, &attach, &self_attach, err) < 0)
+      goto fail;
+    have_cgroup = true;
+    /* The `tasks` files go with IN_CGROUP: the init writes "0" to each. */
+    int sent = self_attach
+                   ? husk_sync_send_fds(c.sync_fd, HUSK_SYNC_IN_CGROUP, attach.fds, attach.len, err)
+                   : 0;
+    husk_cgroup_self_attach_close(&attach);
+    if (sent < 0)
+      goto fail;
+    husk_timing("cgroup-create");
+  }
   if (husk_process_start_time(c.pid, &c.state.init_start_time, err) < 0 ||
       husk_state_save(opts->root, &c.state, err) < 0)
     goto fail;
   husk_rootfs_source_trees_free(source_trees, spec->mounts_len);
   source_trees = NULL;
-  c.sync_fd = fds[0];
-  husk_timing("clone");
-
-  /* The init waits for its user namespace maps.  Moving it into its
-   * cgroup (v1: the first migration waits for an RCU grace period, ~10 ms)
-   * and its network devices then overlap with its mount work; both are done
-   * before HOOKS_DONE, long before the workload runs.  An init that makes
-   * a cgroup namespace waits for IN_CGROUP before it mounts anything. */
-  if (plan.new_user && husk_userns_write_maps(c.pid, spec, err) < 0)
-    goto fail;
-  if (husk_sync_send(c.sync_fd, HUSK_SYNC_PARENT_READY, NULL, -1, err) < 0)
-    goto fail;
   bool systemd_moves = false;
   if (use_cgroup && !self_attach && !in_cgroup && husk_cgroup_enter(&cg, c.pid, err) < 0) {
     /* A user may not move a process out of a cgroup it does not own (its
@@ -570,7 +624,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
     goto fail;
   if (systemd_moves && husk_cgroup_check_member(&cg, c.pid, err) < 0)
     goto fail;
-  if (husk_sync_send(c.sync_fd, HUSK_SYNC_IN_CGROUP, NULL, -1, err) < 0)
+  if (!(later_cgroup && self_attach) &&
+      husk_sync_send(c.sync_fd, HUSK_SYNC_IN_CGROUP, NULL, -1, err) < 0)
     goto fail;
   husk_timing("cgroup-enter");
   if (spec->linux_.net_devices_len && husk_netdev_move(spec, c.pid, err) < 0)

@@ -142,11 +142,38 @@ __attribute__((noreturn)) static void fail_to_start(int fifo, husk_error_t *err,
   _exit(status);
 }
 
+/* IN_CGROUP: the parent placed us in the container's cgroup, or (v1, the
+ * cgroup made after the clone) sent the `tasks` files we move ourselves
+ * with (cgroup.c, husk_cgroup_self_attach). */
+struct cgroup_wait {
+  const struct husk_init_args *args;
+  bool done;
+};
+
+static int wait_for_cgroup(void *data, husk_error_t *err) {
+  struct cgroup_wait *w = data;
+  if (w->done)
+    return 0;
+  struct husk_sync_msg msg = {0};
+  if (husk_sync_expect(w->args->sync_fd, HUSK_SYNC_IN_CGROUP, &msg, err) < 0)
+    return -1;
+  struct husk_cgroup_self_attach files = {.fds = msg.fds, .len = msg.nfds, .v2_fd = -1};
+  int r = husk_cgroup_self_attach(&files, w->args->cgroup_path, err);
+  husk_sync_msg_free(&msg);
+  if (r < 0)
+    return -1;
+  if (files.len > 0)
+    husk_timing("init:cgroup-attach");
+  w->done = true;
+  return 0;
+}
+
 __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
   husk_error_t err = {0};
   const struct husk_spec *spec = a->spec;
   int sync_fd = a->sync_fd;
   struct husk_sync_msg msg = {0};
+  struct cgroup_wait in_cgroup = {.args = a};
 
   /* Die with the runtime while it still sets us up. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -178,9 +205,8 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
    * and cgroupfs mounted in it shows that root: wait until the parent has
    * placed us, and make it before the first mount. */
   if (a->new_cgroupns) {
-    if (husk_sync_expect(sync_fd, HUSK_SYNC_IN_CGROUP, &msg, &err) < 0)
-      _exit(1);
-    husk_sync_msg_free(&msg);
+    if (wait_for_cgroup(&in_cgroup, &err) < 0)
+      fail_to_parent(sync_fd, &err);
     if (unshare(CLONE_NEWCGROUP) < 0) {
       husk_error_set(&err, errno, "create the cgroup namespace");
       fail_to_parent(sync_fd, &err);
@@ -199,13 +225,14 @@ __attribute__((noreturn)) void husk_init_run(const struct husk_init_args *a) {
           a->plan->new_user || a->plan->join_fd[HUSK_NS_USER] >= 0 || husk_in_user_namespace(),
       .source_trees = a->source_trees,
       .cgroup_path = a->cgroup_path,
+      .wait_for_cgroup = a->cgroup_after_clone ? wait_for_cgroup : NULL,
+      .wait_for_cgroup_data = &in_cgroup,
   };
   if (husk_rootfs_prepare(&rootfs, &err) < 0)
     fail_to_parent(sync_fd, &err);
   husk_timing("init:mounts");
-  if (!a->new_cgroupns && husk_sync_expect(sync_fd, HUSK_SYNC_IN_CGROUP, &msg, &err) < 0)
-    _exit(1);
-  husk_sync_msg_free(&msg);
+  if (wait_for_cgroup(&in_cgroup, &err) < 0)
+    fail_to_parent(sync_fd, &err);
 
   /* The parent runs prestart and createRuntime hooks now, then hands us the
    * state for ours. */

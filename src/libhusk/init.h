@@ -32,6 +32,10 @@ struct husk_init_args {
   /* v1: the `tasks` files the init writes "0" to, first thing (cgroup.c);
    * NULL when the parent moves it. */
   struct husk_cgroup_self_attach *cg_attach;
+  /* v1 only: the parent makes the cgroup after the clone and sends the
+   * `tasks` files with IN_CGROUP, awaited before the first mount that shows
+   * the cgroup (cgroup_path does not exist until then). */
+  bool cgroup_after_clone;
   /* linux.seccomp as the parent compiled it (prog NULL: compile here). */
   const struct husk_seccomp_bpf *seccomp_bpf;
 };

@@ -177,7 +177,7 @@ int husk_ns_init_join(const struct husk_ns_plan *plan, husk_error_t *err) {
                             husk_ns_type_name(t));
   }
   if (plan->unshare_flags && unshare(plan->unshare_flags) < 0)
-    return husk_error_set(err, errno, "create namespaces in the joined user namespace");
+    return husk_error_set(err, errno, "create the namespaces of linux.namespaces");
   return 0;
 }
 

@@ -944,6 +944,16 @@ static bool mounts_over_root(const struct husk_mount *m) {
   return strcmp(dest, "/") == 0;
 }
 
+/* A mount whose source is the container's cgroup (or may be). */
+static bool shows_cgroup(const struct husk_mount *m) {
+  if (m->type && (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0))
+    return true;
+  if (m->source == NULL || m->source[0] != '/')
+    return false;
+  _cleanup_free_ char *source = husk_path_clean(m->source);
+  return path_under(source, "/sys/fs/cgroup");
+}
+
 int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   if (ctx == NULL || ctx->spec == NULL || ctx->rootfs == NULL)
     return husk_error_set(err, EINVAL, "rootfs: no spec or rootfs path");
@@ -971,7 +981,13 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
   _cleanup_close_ int fd_dir = husk_procfs_open(-1, "self/fd", O_PATH | O_DIRECTORY, err);
   if (fd_dir < 0)
     return -1;
+  bool cgroup_ready = ctx->wait_for_cgroup == NULL;
   for (size_t i = 0; i < ctx->spec->mounts_len; i++) {
+    if (!cgroup_ready && shows_cgroup(&ctx->spec->mounts[i])) {
+      if (ctx->wait_for_cgroup(ctx->wait_for_cgroup_data, err) < 0)
+        return -1;
+      cgroup_ready = true;
+    }
     if (mount_one(ctx, rootfs_fd, fd_dir, i, err) < 0)
       return -1;
     /* A mount at "/" covers the directory rootfs_fd names: what comes
@@ -984,6 +1000,9 @@ int husk_rootfs_prepare(const struct husk_rootfs_ctx *ctx, husk_error_t *err) {
     }
   }
 
+  /* Device nodes are made inside the devices cgroup, as before. */
+  if (!cgroup_ready && ctx->wait_for_cgroup(ctx->wait_for_cgroup_data, err) < 0)
+    return -1;
   struct husk_dev_ctx dev = {
       .rootfs_fd = rootfs_fd,
       .rootfs = ctx->rootfs,

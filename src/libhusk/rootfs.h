@@ -29,6 +29,12 @@ struct husk_rootfs_ctx {
    * places the init: the bind source of a `cgroup` mount without a cgroup
    * namespace.  NULL: read /proc/self/cgroup. */
   const char *cgroup_path;
+  /* Called once, before the first mount that shows the container's cgroup
+   * (type cgroup or cgroup2, a bind from /sys/fs/cgroup) and before /dev
+   * is made: the init waits there for a cgroup made after the clone. NULL:
+   * it exists. */
+  int (*wait_for_cgroup)(void *data, husk_error_t *err);
+  void *wait_for_cgroup_data;
 };
 
 /* In the parent, before clone, when the container gets a user namespace:
