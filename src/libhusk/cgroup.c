@@ -147,6 +147,9 @@ void husk_cg_nap(void) {
 }
 
 int husk_cg_rmdir_tree(const char *dir, husk_error_t *err) {
+  /* Most cgroups have no children: one rmdir, no listing. */
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
   DIR *d = opendir(dir);
   if (d == NULL)
     return errno == ENOENT ? 0 : husk_error_set(err, errno, "open %s", dir);
@@ -1034,13 +1037,16 @@ int husk_cgroup_pids(const struct husk_cgroup *cg, pid_t **pids, size_t *n, husk
   return 0;
 }
 
-int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *err) {
+/* *signalled: false when the cgroup was found empty (nothing to wait for). */
+static int kill_all(const struct husk_cgroup *cg, int sig, bool *signalled, husk_error_t *err) {
+  *signalled = false;
   _cleanup_dirs_ struct dirs d;
   if (dirs_of(cg, &d, err) < 0)
     return -1;
   /* cgroup.kill (5.14) kills the whole subtree atomically, forks
    * included; it only knows SIGKILL. */
   if (sig == SIGKILL && d.v2 && husk_cg_has(d.v2, "cgroup.kill")) {
+    *signalled = true; /* whoever was there */
     int r = husk_cg_write(d.v2, "cgroup.kill", "1", err);
     /* A task frozen by the v1 freezer (a paused container on a hybrid host)
      * only dies once thawed. */
@@ -1060,6 +1066,7 @@ int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *er
   free(pids);
   pids = NULL;
   n = 0;
+  *signalled = true;
   /* Freeze first so nothing forks between the listing and the signals. */
   husk_error_t ferr = {0};
   bool froze = husk_cgroup_freeze(cg, true, &ferr) == 0;
@@ -1072,6 +1079,11 @@ int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *er
     r = -1;
   husk_error_clear(&ferr);
   return r;
+}
+
+int husk_cgroup_kill_all(const struct husk_cgroup *cg, int sig, husk_error_t *err) {
+  bool signalled;
+  return kill_all(cg, sig, &signalled, err);
 }
 
 /* ---- stats ------------------------------------------------------------ */
@@ -1132,7 +1144,8 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, husk_error_t *err) {
   struct stat st;
   if (stat(pdir, &st) == 0) {
     husk_error_t kerr = {0};
-    if (husk_cgroup_kill_all(cg, SIGKILL, &kerr) < 0 && kerr.errnum != ENOENT) {
+    bool signalled = true; /* unknown after a failure: wait */
+    if (kill_all(cg, SIGKILL, &signalled, &kerr) < 0 && kerr.errnum != ENOENT) {
       husk_error_prefix(&kerr, "destroy cgroup %s", cg->path);
       if (err && err->msg == NULL) {
         *err = kerr;
@@ -1142,7 +1155,8 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, husk_error_t *err) {
       return -1;
     }
     husk_error_clear(&kerr);
-    wait_empty(pdir);
+    if (signalled)
+      wait_empty(pdir);
   }
   /* How many levels above the leaf husk may remove: those it made itself
    * (create), or the "/husk" of a default path, which is husk's own. */

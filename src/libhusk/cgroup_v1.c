@@ -34,12 +34,10 @@ int husk_cg_v1_init_dir(const struct husk_cg_hier *h, const char *dir, husk_erro
   _cleanup_free_ char *parent = husk_xstrdup(dir);
   *strrchr(parent, '/') = '\0';
   static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+  /* (With the parent's cgroup.clone_children set it has them already:
+   * writing the same again is harmless, and cheaper than a read first.) */
   for (size_t i = 0; i < 2; i++) {
-    _cleanup_free_ char *cur = NULL, *up = NULL;
-    if (husk_cg_read(dir, files[i], &cur, err) < 0)
-      return -1;
-    if (cur[0] != '\0' && cur[0] != '\n')
-      continue;
+    _cleanup_free_ char *up = NULL;
     if (husk_cg_read(parent, files[i], &up, err) < 0)
       return -1;
     up[strcspn(up, "\n")] = '\0';
