@@ -660,3 +660,41 @@ runs_read() {
 		}
 	done
 }
+
+# The init is in its cgroup (every hierarchy), in its own network namespace,
+# when the prestart and createRuntime hooks run (runtime.md lifecycle 3-4:
+# after the environment is created): a CNI plugin in a hook joins that
+# netns. On a v1-only host husk makes the cgroup after the clone and the init
+# makes the netns itself, so this is what orders them.
+@test "hooks: prestart and createRuntime see the init in its cgroup and its own network namespace" {
+	local hook='pid=$(sed -n "s/.*\"pid\": *\([0-9]*\).*/\1/p"); { cat /proc/$pid/cgroup; readlink /proc/$pid/ns/net; } >"'"$DATA"'/$0"'
+	make_config 'true' \
+		'c["hooks"] = {k: [{"path": "/bin/sh", "args": [k, "-c", '"$(jq -Rn --arg h "$hook" '$h')"']}] for k in ("prestart", "createRuntime")}'
+	husk run --bundle "$BUNDLE" "$ID"
+	local k
+	for k in prestart createRuntime; do
+		[ -s "$DATA/$k" ] || { echo "the $k hook wrote nothing" >&2; false; }
+		# every hierarchy but the unified one of a hybrid host (none there)
+		local wrong=$(grep -v '^0::' "$DATA/$k" | grep -v '^net:' | grep -v ":$CGPATH\$" || true)
+		[ -z "$wrong" ] || { echo "$k: not in $CGPATH: $wrong" >&2; false; }
+		[ "$(tail -1 "$DATA/$k")" != "$(readlink /proc/self/ns/net)" ] || {
+			echo "$k: the init is in the host's network namespace" >&2
+			false
+		}
+	done
+}
+
+# A bind mount whose source is the container's own cgroup directory, first
+# of the mounts: on a v1-only host that directory is made after the clone,
+# and the init waits for it before such a mount (the parent usually wins
+# that race anyway: this checks the combination works, it can't force the
+# init ahead).
+@test "a bind of the container's own cgroup directory (v1) finds it made" {
+	[ -d /sys/fs/cgroup/memory ] || skip "needs a v1 memory hierarchy"
+	make_config 'cat /mnt/cg/memory.limit_in_bytes' \
+		'c["linux"]["resources"]["memory"] = {"limit": 67108864}' \
+		'c["mounts"].insert(0, {"destination": "/mnt/cg", "type": "bind", "source": "/sys/fs/cgroup/memory'"$CGPATH"'", "options": ["rbind", "ro"]})'
+	run husk run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+	[ "$output" = 67108864 ]
+}
