@@ -677,6 +677,8 @@ runs_read() {
 		# every hierarchy but the unified one of a hybrid host (none there)
 		local wrong=$(grep -v '^0::' "$DATA/$k" | grep -v '^net:' | grep -v ":$CGPATH\$" || true)
 		[ -z "$wrong" ] || { echo "$k: not in $CGPATH: $wrong" >&2; false; }
+		grep -q ":$CGPATH\$" "$DATA/$k" || { echo "$k: no cgroup listed: $(cat "$DATA/$k")" >&2; false; }
+		grep -q '^net:\[' <<<"$(tail -1 "$DATA/$k")"
 		[ "$(tail -1 "$DATA/$k")" != "$(readlink /proc/self/ns/net)" ] || {
 			echo "$k: the init is in the host's network namespace" >&2
 			false
