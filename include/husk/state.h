@@ -117,6 +117,9 @@ int husk_process_start_time(pid_t pid, uint64_t *start_time, husk_error_t *err);
 /* Now, formatted like Go's time.RFC3339Nano in UTC (trailing zeros of the
  * fraction dropped), e.g. "2024-03-01T10:20:30.12345Z".  Caller frees. */
 char *husk_rfc3339_now(void);
+/* The same for `ts` (UTC, any year). */
+struct timespec;
+char *husk_rfc3339(const struct timespec *ts);
 
 /* The OCI state document (state-schema.json) with runc's field order:
  * ociVersion, id, pid, status, bundle, rootfs, created, annotations (sorted,

@@ -581,21 +581,41 @@ enum husk_status husk_state_refresh_status(struct husk_state *state) {
   return state->status;
 }
 
-char *husk_rfc3339_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  /* Not strftime: it loads the time zone (/etc/localtime) at every create. */
-  char date[48];
-  snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (ts.tv_nsec == 0)
+char *husk_rfc3339(const struct timespec *ts) {
+  /* Not gmtime_r or strftime: glibc loads the time zone file
+   * (/etc/localtime) for either, at every create. Days since 1970 to a
+   * civil date, proleptic Gregorian (Howard Hinnant's days_from_civil,
+   * inverted): eras of 400 years, March-based years. */
+  int64_t secs = ts->tv_sec;
+  int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days--;
+  }
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+  int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] from March */
+  int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  int64_t year = yoe + era * 400 + (month <= 2);
+  char date[64];
+  snprintf(date, sizeof(date), "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02d:%02d:%02d", year,
+           month, day, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  if (ts->tv_nsec == 0)
     return husk_xasprintf("%sZ", date);
   char fraction[16];
-  snprintf(fraction, sizeof(fraction), "%09ld", ts.tv_nsec);
+  snprintf(fraction, sizeof(fraction), "%09ld", ts->tv_nsec);
   /* RFC3339Nano drops trailing zeros of the fraction. */
   for (size_t i = strlen(fraction); i > 0 && fraction[i - 1] == '0'; i--)
     fraction[i - 1] = '\0';
   return husk_xasprintf("%s.%sZ", date, fraction);
+}
+
+char *husk_rfc3339_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return husk_rfc3339(&ts);
 }

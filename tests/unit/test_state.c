@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "husk/state.h"
@@ -260,6 +261,52 @@ static void test_older_state(void) {
   husk_error_clear(&err);
 }
 
+/* husk_rfc3339 computes the date itself (glibc's gmtime_r loads
+ * /etc/localtime): it must agree with gmtime_r everywhere. */
+static void test_rfc3339_dates(void) {
+  static const time_t fixed[] = {
+      0,
+      86399,
+      86400,
+      951782400 /* 2000-02-29 */,
+      951868800,
+      978307199,
+      4107542400 /* 2100-03-01 */,
+      -1,
+      -86400,
+      -2208988800 /* 1900-01-01 */,
+      253402300799 /* 9999-12-31T23:59:59 */,
+  };
+  int wrong = 0, checked = 0;
+  unsigned long long x = 88172645463325252ULL; /* xorshift: a fixed spread of times */
+  for (int i = 0; i < 20000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
+    time_t t;
+    if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+      t = fixed[i];
+    } else {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      t = (time_t)(x % 253402300800ULL) - 2208988800LL;
+    }
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char want[64];
+    snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    struct timespec ts = {.tv_sec = t, .tv_nsec = 0};
+    _cleanup_free_ char *got = husk_rfc3339(&ts);
+    checked++;
+    if (strcmp(got, want) != 0 && wrong++ < 5)
+      tap_diag("%lld: got %s, want %s", (long long)t, got, want);
+  }
+  tap_ok(wrong == 0, "dates agree with gmtime_r: %d of %d differ (1900-9999, leap days)", wrong,
+         checked);
+  struct timespec frac = {.tv_sec = 951782400, .tv_nsec = 120000000};
+  _cleanup_free_ char *f = husk_rfc3339(&frac);
+  tap_ok(strcmp(f, "2000-02-29T00:00:00.12Z") == 0, "a fraction keeps no trailing zeros: %s", f);
+}
+
 static void test_rfc3339(void) {
   _cleanup_free_ char *now = husk_rfc3339_now();
   size_t len = strlen(now);
@@ -277,6 +324,7 @@ int main(void) {
   test_locking(root);
   test_older_state();
   test_rfc3339();
+  test_rfc3339_dates();
   husk_state_destroy(root, "c1", NULL);
   rmdir(root);
   return tap_done();
