@@ -531,7 +531,10 @@ int husk_cgroup_resolve_path(const struct husk_spec *spec, const char *id, bool 
     if (id == NULL || *id == '\0' || strchr(id, '/') || strcmp(id, ".") == 0 ||
         strcmp(id, "..") == 0)
       return husk_error_set(err, EINVAL, "invalid container id \"%s\" for a cgroup", id ? id : "");
-    *out = husk_xasprintf("/husk/%s", id);
+    /* One level, as runc and crun (a parent would double the mkdirs and
+     * rmdirs of every run); the prefix keeps ids such as "user.slice"
+     * off the host's own cgroups. */
+    *out = husk_xasprintf("/husk-%s", id);
     return 0;
   }
   char *p = clean_path(value);
@@ -1159,9 +1162,10 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, husk_error_t *err) {
       wait_empty(pdir);
   }
   /* How many levels above the leaf husk may remove: those it made itself
-   * (create), or the "/husk" of a default path, which is husk's own. */
+   * (create), or the "/husk" of a "/husk/<id>" path (the default of husk
+   * until 2026-12), which is husk's own. */
   int above = cg->created_depth > 0 ? cg->created_depth - 1 : 0;
-  /* The "/husk" of a default path goes with the last container in it,
+  /* The "/husk" of such a path goes with the last container in it,
    * whichever made it: create order and delete order differ (two
    * containers, the first deleted first, left it behind). */
   bool husk_parent = strncmp(cg->path, "/husk/", 6) == 0 && path_depth(cg->path) == 2;

@@ -21,7 +21,7 @@ enum husk_cgroup_mode {
 
 struct husk_cgroup {
   enum husk_cgroup_mode mode;
-  /* The cgroup path below each hierarchy's root, e.g. "/husk/ID" or the
+  /* The cgroup path below each hierarchy's root, e.g. "/husk-ID" or the
    * config's cgroupsPath; what state.json keeps as cgroup_path. */
   char *path;
   /* O_DIRECTORY fd of the v2 cgroup (unified mode), for clone3's
@@ -29,8 +29,8 @@ struct husk_cgroup {
   int v2_fd;
   /* How many trailing components of path husk made itself in every
    * hierarchy (create); destroy removes no more than those.  -1 when not
-   * known (load): destroy then removes the leaf and, for the default
-   * "/husk/<id>", an empty "/husk". */
+   * known (load): destroy then removes the leaf and, for "/husk/<id>" (the
+   * default of older husks), an empty "/husk". */
   int created_depth;
 };
 
@@ -40,7 +40,7 @@ int husk_cgroup_detect(enum husk_cgroup_mode *mode, husk_error_t *err);
  * or relative, both taken below each hierarchy's root, as crun does; runc
  * puts a relative one below its own cgroup, which differs per v1
  * hierarchy), cleaned of "." and ".." so it never leaves the hierarchy;
- * else "/husk/<id>".  With systemd, cgroupsPath is "slice:prefix:name"
+ * else "/husk-<id>".  With systemd, cgroupsPath is "slice:prefix:name"
  * (default "system.slice:husk:<id>") and maps to the slice's directory
  * plus "<prefix>-<name>.scope".  NULL when the value is invalid. */
 char *husk_cgroup_path_for(const struct husk_spec *spec, const char *id, bool systemd);

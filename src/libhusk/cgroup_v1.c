@@ -266,11 +266,12 @@ static uint64_t rt_share(const char *dir, uint64_t period) {
 }
 
 /* On v1 a new cgroup has no real-time budget (cpu.rt_runtime_us 0) and a
- * child can't get more than its parent has left, so under the default
- * /husk/<id> no realtimeRuntime could ever be given.  /husk is husk's own:
- * give it what its children use plus what this one asks.  (runc and crun
- * put a container without cgroupsPath right below the root, which has the
- * budget.)  Other parents belong to whoever set cgroupsPath: left alone. */
+ * child can't get more than its parent has left, so under /husk/<id> (the
+ * default of older husks) no realtimeRuntime could ever be given.  /husk is
+ * husk's own: give it what its children use plus what this one asks.  (The
+ * default /husk-<id> is right below the root, which has the budget, as
+ * with runc and crun.)  Other parents belong to whoever set cgroupsPath:
+ * left alone. */
 static int grow_husk_rt_budget(const char *path, const char *dir, const struct husk_cpu *p,
                                husk_error_t *err) {
   if (!p->has_realtime_runtime || p->realtime_runtime <= 0 || strncmp(path, "/husk/", 6) != 0 ||

@@ -546,14 +546,15 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	[ "$(status_of)" = running ]
 }
 
-# linux.resources.cpu.realtimeRuntime without cgroupsPath: on v1 the default
-# parent /husk starts with no real-time budget, which made every such
-# container fail; runc and crun give it.  (v2 has no rt controller.)
-@test "cgroup v1: realtimeRuntime works under the default cgroup path (/husk gets the budget)" {
+# linux.resources.cpu.realtimeRuntime with cgroupsPath /husk/<id> (husk's
+# default until 2026-12): on v1 the parent /husk starts with no real-time
+# budget, which made every such container fail; runc and crun give it.
+# (v2 has no rt controller.)
+@test "cgroup v1: realtimeRuntime works under /husk/<id> (/husk gets the budget)" {
 	cg_v2 && skip "cgroup v2 has no cpu.rt_runtime_us (husk refuses realtime there, as runc)"
 	[ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "no v1 cpu.rt_runtime_us (kernel without RT_GROUP_SCHED)"
 	make_config 'cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us 2>/dev/null; sleep 30' \
-		'del c["linux"]["cgroupsPath"]' \
+		'c["linux"]["cgroupsPath"] = "/husk/'"$ID"'"' \
 		'c["linux"]["resources"]["cpu"] = {"realtimeRuntime": 20000, "realtimePeriod": 500000}'
 	# /husk as a fresh host has it: no budget (ignored when a child still uses some)
 	echo 0 >/sys/fs/cgroup/cpu/husk/cpu.rt_runtime_us 2>/dev/null || true
@@ -566,6 +567,9 @@ assert d["pids"]["current"] >= 1 and d["pids"]["limit"] == 64
 	[ "$(cat /sys/fs/cgroup/cpu/husk/cpu.rt_runtime_us)" -ge 40000 ]
 	# a second container fits beside it
 	ID2=$ID-b
+	make_config 'sleep 30' \
+		'c["linux"]["cgroupsPath"] = "/husk/'"$ID2"'"' \
+		'c["linux"]["resources"]["cpu"] = {"realtimeRuntime": 20000, "realtimePeriod": 500000}'
 	run --separate-stderr husk run -d --bundle "$BUNDLE" "$ID2" </dev/null
 	husk delete --force "$ID2" >/dev/null 2>&1 || true
 	echo "second: $status $stderr"

@@ -193,16 +193,33 @@ make_config() {
 	rmdir "$base/$top-keep"
 }
 
-# The default cgroupsPath is /husk/<id>: "/husk" is husk's own and goes with
-# the last container in it, whichever created it. Two containers, the first
-# created deleted first: the second's delete used to leave /husk behind in
-# every hierarchy (found by the conformance suite's `list` test).
-@test "delete of default cgroupsPath containers leaves no /husk, in whatever order" {
+# The default cgroupsPath is /husk-<id>, one level below each hierarchy's
+# root as with runc and crun: create makes one directory per hierarchy,
+# delete removes it.
+@test "the default cgroupsPath is /husk-<id>, and delete removes it" {
+	make_config 'cat /proc/self/cgroup' 'del(.linux.cgroupsPath)'
+	run husk run --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	# every hierarchy (the unified one of a hybrid host too)
+	local wrong=$(grep -v ":/husk-$ID\$" <<<"$output" || true)
+	[ -z "$wrong" ] || { echo "not in /husk-$ID: $wrong"; return 1; }
+	for c in /sys/fs/cgroup/*/husk-$ID /sys/fs/cgroup/husk-$ID; do
+		[ ! -e "$c" ] || { echo "left behind: $c"; return 1; }
+	done
+}
+
+# cgroupsPath /husk/<id> (the default of husk until 2026-12, so the state of
+# containers created by an older husk has it): "/husk" is husk's own and
+# goes with the last container in it, whichever created it. Two containers,
+# the first created deleted first: the second's delete used to leave /husk
+# behind in every hierarchy (found by the conformance suite's `list` test).
+@test "delete of /husk/<id> containers leaves no /husk, in whatever order" {
 	for c in /sys/fs/cgroup/*/husk /sys/fs/cgroup/husk; do
 		[ ! -e "$c" ] || skip "$c exists already (another husk container on this host): the test needs it absent"
 	done
-	make_config 'sleep 1000' 'del(.linux.cgroupsPath)'
+	make_config 'sleep 1000' '.linux.cgroupsPath = "/husk/'"$ID"'"'
 	husk create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	make_config 'sleep 1000' '.linux.cgroupsPath = "/husk/'"$ID-b"'"'
 	husk create --bundle "$BUNDLE" "$ID-b" </dev/null >/dev/null 2>&1
 	base=/sys/fs/cgroup/pids
 	[ -d "$base" ] || base=/sys/fs/cgroup

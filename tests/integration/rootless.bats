@@ -81,11 +81,11 @@ edit_config() {
 
 @test "rootless: no cgroup the user cannot write, no error, nothing of root's touched" {
 	bundle sh -c 'cat /proc/self/cgroup'
-	[ ! -e /sys/fs/cgroup/memory/husk/"$ID" ]
+	[ ! -e /sys/fs/cgroup/memory/husk-"$ID" ]
 	run -0 as_user "$RL_HUSK" run -b "$B" "$ID"
-	# the container stays in the caller's cgroup: no husk/<id> anywhere
-	[[ "$output" != *"/husk/$ID"* ]]
-	run -0 find /sys/fs/cgroup -maxdepth 3 -name "$ID"
+	# the container stays in the caller's cgroup: no husk-<id> anywhere
+	[[ "$output" != *"/husk-$ID"* ]]
+	run -0 find /sys/fs/cgroup -maxdepth 3 -name "*$ID"
 	[ -z "$output" ]
 	[ ! -e "/run/husk/$ID" ]
 }

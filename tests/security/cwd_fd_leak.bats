@@ -16,7 +16,7 @@ setup() {
 	MARK="host-marker-$$-$RANDOM"
 	echo "$MARK" >"$HOSTDIR/marker"
 	# From wherever the cwd is: the marker there, then up to the host's /
-	# (8 levels is more than /sys/fs/cgroup/husk/<id> or the temp dir) and
+	# (8 levels is more than /sys/fs/cgroup/husk-<id> or the temp dir) and
 	# the marker by its host path.  A cgroup directory as cwd says so.
 	REL="${HOSTDIR#/}/marker"
 	PROBE="[ -e cgroup.procs ] && echo IN-A-CGROUP-DIR; cat marker 2>/dev/null; cd ../../../../../../../..; cat ./$REL 2>/dev/null; pwd; exit 0"

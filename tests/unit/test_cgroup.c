@@ -134,7 +134,7 @@ static void paths(void) {
   struct husk_spec spec = {0};
   spec.has_linux = true;
   _cleanup_free_ char *dflt = husk_cgroup_path_for(&spec, "abc", false);
-  tap_ok(dflt && strcmp(dflt, "/husk/abc") == 0, "no cgroupsPath: /husk/<id> (%s)",
+  tap_ok(dflt && strcmp(dflt, "/husk-abc") == 0, "no cgroupsPath: /husk-<id> (%s)",
          dflt ? dflt : "NULL");
   spec.linux_.cgroups_path = "/a/b/../c//d/.";
   _cleanup_free_ char *abs = husk_cgroup_path_for(&spec, "abc", false);
