@@ -56,9 +56,11 @@ int husk_caps_drop_bounding(const struct husk_capabilities *caps, const struct h
   }
   cap_value_t last = cap_max_bits();
   for (cap_value_t v = 0; v < last; v++) {
-    if (strv_has_cap(&caps->bounding, v) || cap_get_bound(v) != 1)
+    if (strv_has_cap(&caps->bounding, v))
       continue;
-    if (cap_drop_bound(v) < 0) {
+    /* Dropping what is gone already succeeds; asking first would cost a
+     * prctl per capability.  Without CAP_SETPCAP only those may fail. */
+    if (cap_drop_bound(v) < 0 && !(errno == EPERM && cap_get_bound(v) != 1)) {
       int e = errno;
       char *name = cap_to_name(v);
       husk_error_set(err, e, "drop %s from the bounding set", name ? name : "?");
@@ -129,7 +131,9 @@ int husk_caps_apply(const struct husk_capabilities *caps, const struct husk_warn
     return husk_error_set(err, e, "set the capabilities (capset)");
   }
 
-  if (cap_reset_ambient() < 0) {
+  /* One prctl: libcap's cap_reset_ambient asks about every capability
+   * first. */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) {
     cap_free(want);
     return husk_error_set(err, errno, "clear the ambient capabilities");
   }
