@@ -110,26 +110,40 @@ static int add_arch(scmp_filter_ctx ctx, const char *name, size_t i, const struc
   return 0;
 }
 
-static int set_flag(scmp_filter_ctx ctx, const char *flag, size_t i, husk_error_t *err) {
-  int attr = -1;
-  if (strcmp(flag, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-    attr = SCMP_FLTATR_CTL_TSYNC;
-  else if (strcmp(flag, "SECCOMP_FILTER_FLAG_LOG") == 0)
-    attr = SCMP_FLTATR_CTL_LOG;
-  else if (strcmp(flag, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-    attr = SCMP_FLTATR_CTL_SSB;
-  else if (strcmp(flag, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0) {
+/* linux.seccomp.flags: the libseccomp attribute that sets each, and the
+ * seccomp(2) flag a precompiled filter is loaded with (0: the filter must
+ * be loaded by libseccomp itself). */
+static const struct seccomp_flag {
+  const char *name;
+  int attr; /* enum scmp_filter_attr; -1: this libseccomp lacks it */
+  unsigned load_flag;
+} seccomp_flags[] = {
+    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
-    attr = SCMP_FLTATR_CTL_WAITKILL;
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 0},
 #else
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", -1, 0},
+#endif
+};
+
+static const struct seccomp_flag *find_flag(const char *name) {
+  for (size_t k = 0; k < sizeof(seccomp_flags) / sizeof(seccomp_flags[0]); k++)
+    if (strcmp(name, seccomp_flags[k].name) == 0)
+      return &seccomp_flags[k];
+  return NULL;
+}
+
+static int set_flag(scmp_filter_ctx ctx, const char *flag, size_t i, husk_error_t *err) {
+  const struct seccomp_flag *f = find_flag(flag);
+  if (f == NULL)
+    return husk_error_set(err, 0, "linux.seccomp.flags[%zu]: unknown flag %s", i, flag);
+  if (f->attr < 0)
     return husk_error_set(err, 0,
                           "linux.seccomp.flags[%zu]: %s needs libseccomp >= 2.6 (built with %d.%d)",
                           i, flag, SCMP_VER_MAJOR, SCMP_VER_MINOR);
-#endif
-  } else {
-    return husk_error_set(err, 0, "linux.seccomp.flags[%zu]: unknown flag %s", i, flag);
-  }
-  int r = seccomp_attr_set(ctx, (enum scmp_filter_attr)attr, 1);
+  int r = seccomp_attr_set(ctx, (enum scmp_filter_attr)f->attr, 1);
   if (r < 0)
     return husk_error_set(err, -r, "linux.seccomp.flags[%zu]: %s", i, flag);
   return 0;
@@ -230,11 +244,11 @@ static scmp_filter_ctx new_filter(const struct husk_seccomp *s, const struct hus
 bool husk_seccomp_precompilable(const struct husk_seccomp *s) {
   if (husk_seccomp_uses_notify(s))
     return false; /* the listener fd comes from libseccomp's own load */
-  for (size_t i = 0; i < s->flags.len; i++)
-    if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_TSYNC") != 0 &&
-        strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_LOG") != 0 &&
-        strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") != 0)
+  for (size_t i = 0; i < s->flags.len; i++) {
+    const struct seccomp_flag *f = find_flag(s->flags.items[i]);
+    if (f == NULL || f->load_flag == 0)
       return false;
+  }
   return true;
 }
 
@@ -242,12 +256,9 @@ bool husk_seccomp_precompilable(const struct husk_seccomp *s) {
 static unsigned filter_flags(const struct husk_seccomp *s) {
   unsigned flags = 0;
   for (size_t i = 0; i < s->flags.len; i++) {
-    if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-      flags |= SECCOMP_FILTER_FLAG_TSYNC;
-    else if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_LOG") == 0)
-      flags |= SECCOMP_FILTER_FLAG_LOG;
-    else if (strcmp(s->flags.items[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-      flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    const struct seccomp_flag *f = find_flag(s->flags.items[i]);
+    if (f)
+      flags |= f->load_flag;
   }
   return flags;
 }
