@@ -3,7 +3,9 @@
 
 #include "husk/version.h"
 
+#ifndef HUSK_STATIC_EXE
 #include <dlfcn.h>
+#endif
 #include <seccomp.h>
 #include <stdio.h>
 #include <yajl/yajl_version.h>
