@@ -12,8 +12,8 @@
  *   count struct sock_filter
  *
  * The key is the whole profile in a canonical text form plus what the
- * compilation depends on (husk's build, libseccomp's version, the kernel's
- * release and machine); the file's name is a hash of it, but a hit needs the
+ * compilation depends on (husk's version, commit and build ID, libseccomp's
+ * version, the kernel's release and machine); the file's name is a hash of it, but a hit needs the
  * whole key to match byte for byte, so no crafted collision of the hash
  * gives a container another profile's filter.  The directory is used only
  * when it is the caller's own, mode 0700, not a symlink: whoever can write
@@ -24,6 +24,8 @@
 #include "seccomp_cache.h"
 
 #include <dirent.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
@@ -76,6 +78,43 @@ static void put_str(struct buf *b, const char *tag, const char *s) {
   put(b, "\n", 1);
 }
 
+/* The GNU build ID of the running husk (the main program's
+ * NT_GNU_BUILD_ID note): a rebuild of changed sources with the same commit
+ * (a developer's tree) gets keys of its own. */
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data) {
+  (void)size;
+  char *hex = data;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_NOTE)
+      continue;
+    const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+      const unsigned char *desc =
+          (const unsigned char *)(p + sizeof(*n) + ((n->n_namesz + 3) & ~3u));
+      if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+          memcmp(p + sizeof(*n), "GNU", 4) == 0 && (const char *)desc + n->n_descsz <= end) {
+        for (size_t k = 0; k < n->n_descsz && k < 64; k++)
+          snprintf(hex + 2 * k, 3, "%02x", desc[k]);
+        return 1;
+      }
+      p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+    }
+  }
+  return 1; /* the first object is the program itself */
+}
+
+static const char *build_id(void) {
+  static char hex[129];
+  if (hex[0] == '\0') {
+    dl_iterate_phdr(find_build_id, hex);
+    if (hex[0] == '\0')
+      strcpy(hex, "none");
+  }
+  return hex;
+}
+
 /* The canonical form of everything the compiled filter depends on. */
 static void make_key(const struct husk_seccomp *s, struct buf *b) {
   const struct scmp_version *v = seccomp_version();
@@ -84,6 +123,7 @@ static void make_key(const struct husk_seccomp *s, struct buf *b) {
     memset(&u, 0, sizeof(u));
   putf(b, "husk %s %s libseccomp %u.%u.%u\n", PACKAGE_VERSION, HUSK_COMMIT, v ? v->major : 0,
        v ? v->minor : 0, v ? v->micro : 0);
+  put_str(b, "build-id", build_id());
   put_str(b, "kernel", u.release);
   put_str(b, "machine", u.machine);
   putf(b, "default %d %d %u\n", (int)s->default_action, (int)s->has_default_errno_ret,

@@ -15,6 +15,7 @@
 
 #include "seccomp_cache.h"
 #include "tap.h"
+#include "util.h"
 
 #define SV(...)                                                                                    \
   ((struct husk_strv){.items = (char *[]){__VA_ARGS__},                                            \
@@ -119,6 +120,24 @@ int main(void) {
   char name[64], path[256];
   entry_name(name, sizeof name, NULL);
   snprintf(path, sizeof path, "%s/%s", cache, name);
+  /* The key names this very build: its GNU build ID, as readelf shows it. */
+  char cmd_id[512], want_id[128] = "";
+  snprintf(cmd_id, sizeof cmd_id,
+           "readelf -n /proc/%d/exe | sed -n 's/.*Build ID: *//p' | tr -d '\\n'", (int)getpid());
+  FILE *p = popen(cmd_id, "r");
+  if (p) {
+    if (fgets(want_id, sizeof want_id, p) == NULL)
+      want_id[0] = '\0';
+    pclose(p);
+  }
+  _cleanup_free_ char *entry_text = NULL;
+  size_t entry_len = 0;
+  husk_error_t rerr = {0};
+  husk_read_file(path, 1 << 20, &entry_text, &entry_len, &rerr);
+  husk_error_clear(&rerr);
+  _cleanup_free_ char *want_key = husk_xasprintf("build-id %zu:%s\n", strlen(want_id), want_id);
+  tap_ok(want_id[0] && entry_text && memmem(entry_text, entry_len, want_key, strlen(want_key)),
+         "the key holds the build ID of the running husk (%s)", want_id);
   struct husk_seccomp_bpf again;
   tap_ok(husk_seccomp_prepare(cache, &a, NULL, &again, &err) == 0 && same_bpf(&again, &first),
          "the same profile again: the same filter");
