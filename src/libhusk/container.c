@@ -429,6 +429,8 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
   struct husk_cgroup_self_attach attach = {.v2_fd = -1};
   bool self_attach = false;
   struct husk_seccomp_bpf seccomp_bpf = {0};
+  /* v1-only host: the cgroup path, made after the clone */
+  _cleanup_free_ char *later_cgroup = NULL;
   char *systemd_unit = NULL; /* the transient scope, once systemd made it */
   int fds[2] = {-1, -1}, fifo_fd = -1;
   struct create_run c = {.opts = opts, .spec = spec, .pid = -1, .sync_fd = -1, .pty_master = -1};
@@ -503,7 +505,6 @@ int husk_container_create(const struct husk_create_opts *opts, struct husk_creat
    * shows it.  With a cgroup2 hierarchy the cgroup comes first: clone3
    * puts the init there (CLONE_INTO_CGROUP); moving it later would wait
    * for the kernel's global lock. */
-  _cleanup_free_ char *later_cgroup = NULL;
   if (use_cgroup && !opts->systemd_cgroup && cgroup_made_after_clone()) {
     if (husk_cgroup_resolve_path(spec, opts->id, false, &later_cgroup, err) < 0)
       goto fail;

@@ -125,8 +125,8 @@ criu_unusable() {
 	[[ "$stderr" == "husk: criu cannot work on this host: criu check: Error ("* ]]
 	[ -z "$(husk list -q)" ]
 	[ ! -e "$ROOT/c4" ]
-	[ ! -e /sys/fs/cgroup/memory/husk/c4 ]
-	[ ! -e /sys/fs/cgroup/pids/husk/c4 ]
+	[ ! -e /sys/fs/cgroup/memory/husk-c4 ]
+	[ ! -e /sys/fs/cgroup/pids/husk-c4 ]
 }
 
 @test "restore: a missing image directory, a terminal without --console-socket" {
@@ -230,7 +230,7 @@ fake_criu() {
 	[[ "$dump" == *"pid: $pid "* ]]
 	[[ "$dump" == *"root: \"$BUNDLE/rootfs\""* ]]
 	[[ "$(tr -s ' ' <<<"$dump")" == *'ext_mnt { key: "/proc/keys" val: "/dev/null" }'* ]]
-	[[ "$dump" == *"freeze_cgroup: \"/sys/fs/cgroup/freezer/husk/f1\""* ]]
+	[[ "$dump" == *"freeze_cgroup: \"/sys/fs/cgroup/freezer/husk-f1\""* ]]
 	[[ "$dump" == *"orphan_pts_master: true"* ]]
 	[[ "$dump" == *"empty_ns: 1073741824"* ]] # CLONE_NEWNET, as runc
 	grep -q '^type: NOTIFY notify_success: true' "$FAKE_CRIU_LOG"
