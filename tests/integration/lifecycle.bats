@@ -200,8 +200,12 @@ make_config() {
 	make_config 'cat /proc/self/cgroup' 'del(.linux.cgroupsPath)'
 	run husk run --bundle "$BUNDLE" "$ID"
 	[ "$status" -eq 0 ]
-	# every hierarchy (the unified one of a hybrid host too)
-	local wrong=$(grep -v ":/husk-$ID\$" <<<"$output" || true)
+	# every hierarchy (the unified one of a hybrid host too; with v1
+	# hierarchies only, the kernel's unmounted cgroup2 line stays "0::/")
+	local unmanaged='^$'
+	[ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] ||
+		[ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || unmanaged='^0::/$'
+	local wrong=$(grep -v ":/husk-$ID\$" <<<"$output" | grep -v "$unmanaged" || true)
 	[ -z "$wrong" ] || { echo "not in /husk-$ID: $wrong"; return 1; }
 	for c in /sys/fs/cgroup/*/husk-$ID /sys/fs/cgroup/husk-$ID; do
 		[ ! -e "$c" ] || { echo "left behind: $c"; return 1; }
