@@ -1147,7 +1147,7 @@ int husk_cgroup_destroy(const struct husk_cgroup *cg, husk_error_t *err) {
   struct stat st;
   if (stat(pdir, &st) == 0) {
     husk_error_t kerr = {0};
-    bool signalled = true; /* unknown after a failure: wait */
+    bool signalled; /* false: found empty (or its directories gone) */
     if (kill_all(cg, SIGKILL, &signalled, &kerr) < 0 && kerr.errnum != ENOENT) {
       husk_error_prefix(&kerr, "destroy cgroup %s", cg->path);
       if (err && err->msg == NULL) {

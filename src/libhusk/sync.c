@@ -19,6 +19,12 @@ struct wire_header {
   uint32_t len;
 };
 
+/* Room for HUSK_SYNC_MAX_FDS fds, aligned as CMSG_FIRSTHDR needs. */
+union control {
+  char buf[CMSG_SPACE(HUSK_SYNC_MAX_FDS * sizeof(int))];
+  struct cmsghdr align;
+};
+
 static ssize_t send_packet(int sock, struct msghdr *mh) {
   ssize_t n;
   do
@@ -53,11 +59,11 @@ static int send_message(int sock, enum husk_sync_type type, const char *payload,
                           HUSK_SYNC_MAX_FDS);
   struct wire_header hdr = {.type = type, .len = (uint32_t)len};
   struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
-  char control[CMSG_SPACE(HUSK_SYNC_MAX_FDS * sizeof(int))];
+  union control control; /* aligned for struct cmsghdr */
   struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
   if (nfds > 0) {
-    memset(control, 0, sizeof(control));
-    mh.msg_control = control;
+    memset(&control, 0, sizeof(control));
+    mh.msg_control = control.buf;
     mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
@@ -89,10 +95,12 @@ int husk_sync_send_fds(int sock, enum husk_sync_type type, const int *fds, size_
 
 int husk_sync_recv(int sock, struct husk_sync_msg *msg, husk_error_t *err) {
   struct wire_header hdr;
-  char control[CMSG_SPACE(HUSK_SYNC_MAX_FDS * sizeof(int))];
+  union control control;
   struct iovec iov = {.iov_base = &hdr, .iov_len = sizeof(hdr)};
-  struct msghdr mh = {
-      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+  struct msghdr mh = {.msg_iov = &iov,
+                      .msg_iovlen = 1,
+                      .msg_control = control.buf,
+                      .msg_controllen = sizeof(control.buf)};
   ssize_t n = recv_packet(sock, &mh);
   if (n < 0)
     return husk_error_set(err, errno, "receive from the container's init");
